@@ -1,0 +1,64 @@
+/**
+ * The one table of error codes. Every error the framework raises on purpose carries one of
+ * these codes; the server puts it in the envelope (`{status, message, code}`) and the client
+ * exposes it as `err.code`. Codes are never reused or renamed: retire one by leaving it here.
+ */
+export const FUSION_ERRORS = {
+  FUSION_ERR_INTERNAL: { status: 500, hint: 'Retry later; if it persists, read the server log for this request id.' },
+  FUSION_ERR_BAD_REQUEST: { status: 400, hint: 'Fix the request as the message says and send it again.' },
+  FUSION_ERR_BAD_JSON: { status: 400, hint: 'Send a valid JSON body with Content-Type: application/json.' },
+  FUSION_ERR_VALIDATION: { status: 400, hint: 'Fix the field named in the message and send it again.' },
+  FUSION_ERR_BAD_GUID: { status: 400, hint: 'Use a lowercase UUID such as 0f6c2d9a-3b1e-4f5a-9c8d-7e6f5a4b3c2d.' },
+  FUSION_ERR_BODY_TOO_LARGE: { status: 413, hint: 'Send a smaller body or raise server.client_max_size.' },
+  FUSION_ERR_NOT_FOUND: { status: 404, hint: 'Check the URL against GET /api/openapi.json.' },
+  FUSION_ERR_METHOD_NOT_ALLOWED: { status: 405, hint: 'Use a method the route supports.' },
+  FUSION_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, hint: 'Send Content-Type: application/json.' },
+  FUSION_ERR_CONCEPT_INVALID: { status: 400, hint: 'Fix the field named in the message.' },
+  FUSION_ERR_CONCEPT_READONLY: { status: 400, hint: 'Leave this field out of the update: it is set once at creation.' },
+  FUSION_ERR_CONFIG: { status: 500, hint: 'Fix the configuration key named in the message and restart.' },
+  FUSION_ERR_UNAUTHORIZED: { status: 401, hint: 'Log in with POST /api/auth/login or send X-Fusion-API-Token.' },
+  FUSION_ERR_FORBIDDEN: { status: 403, hint: 'Ask an administrator for access to this resource.' },
+  FUSION_ERR_LOGIN_FAILED: { status: 401, hint: 'Check the username and password.' },
+  FUSION_ERR_RATE_LIMITED: { status: 429, hint: 'Wait before trying again.' },
+  FUSION_ERR_CASE_NOT_FOUND: { status: 404, hint: 'List cases with GET /api/cases to find a valid guid.' },
+  FUSION_ERR_CASE_CLOSED: { status: 409, hint: 'A closed case cannot change; create a new case instead.' },
+  FUSION_ERR_CASE_EXISTS: { status: 409, hint: 'A case with this guid exists already; omit guid to get a new one.' },
+  FUSION_ERR_CONSTANT_UNAVAILABLE: { status: 503, hint: 'Create the file named by constant.path.' },
+  FUSION_ERR_DOWNLOAD_NOT_FOUND: { status: 404, hint: 'Download links work once and expire quickly: prepare a new one.' },
+  FUSION_ERR_DOWNLOAD_LIMIT: { status: 503, hint: 'Too many pending downloads: retry in a few seconds.' },
+  FUSION_ERR_STORAGE: { status: 500, hint: 'Check that the storage URL is reachable.' },
+  FUSION_ERR_LOCK_TIMEOUT: { status: 503, hint: 'Another process holds the lock: retry later or remove a stale lock.' },
+  FUSION_ERR_ZIP_REFUSED: { status: 400, hint: 'The archive is unsafe or too large; inspect it before extracting.' },
+  FUSION_ERR_SUBPROCESS: { status: 500, hint: 'Read the command output in the log.' },
+  FUSION_ERR_TIMEOUT: { status: 504, hint: 'Retry later or raise the timeout.' },
+} as const satisfies Record<string, { status: number; hint: string }>;
+
+/** A stable, machine-readable error code: match on it rather than on messages or classes. */
+export type FusionErrorCode = keyof typeof FUSION_ERRORS;
+
+/** Base class of every error the framework raises on purpose; carries a stable `code`. */
+export class FusionError extends Error {
+  /** Stable machine-readable code, see FUSION_ERRORS. */
+  readonly code: FusionErrorCode;
+  /** HTTP status the server answers with for this error. */
+  readonly status: number;
+
+  constructor(code: FusionErrorCode, message: string, options?: { cause?: unknown; status?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'FusionError';
+    this.code = code;
+    this.status = options?.status ?? FUSION_ERRORS[code].status;
+  }
+
+  /** What the user can do about this error. */
+  get hint(): string {
+    return FUSION_ERRORS[this.code].hint;
+  }
+}
+
+/** True when `value` is a FusionError, even one from another copy of the package. */
+export function isFusionError(value: unknown): value is FusionError {
+  if (value instanceof FusionError) return true;
+  const code = value instanceof Error ? (value as Error & { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code in FUSION_ERRORS;
+}
