@@ -31,6 +31,9 @@ export const FUSION_ERRORS = {
   FUSION_ERR_ZIP_REFUSED: { status: 400, hint: 'The archive is unsafe or too large; inspect it before extracting.' },
   FUSION_ERR_SUBPROCESS: { status: 500, hint: 'Read the command output in the log.' },
   FUSION_ERR_TIMEOUT: { status: 504, hint: 'Retry later or raise the timeout.' },
+  FUSION_ERR_FILE_FORMAT: { status: 500, hint: 'Name the file with a .json, .yaml or .yml extension.' },
+  FUSION_ERR_FILE_PARSE: { status: 500, hint: 'Fix the syntax at the file and line named in the message.' },
+  FUSION_ERR_FILE_IO: { status: 500, hint: 'Check that the path exists and that the service user may read or write it.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 /** A stable, machine-readable error code: match on it rather than on messages or classes. */
