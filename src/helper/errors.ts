@@ -28,6 +28,7 @@ export const FUSION_ERRORS = {
   FUSION_ERR_DOWNLOAD_LIMIT: { status: 503, hint: 'Too many pending downloads: retry in a few seconds.' },
   FUSION_ERR_STORAGE: { status: 500, hint: 'Check that the storage URL is reachable.' },
   FUSION_ERR_LOCK_TIMEOUT: { status: 503, hint: 'Another process holds the lock: retry later or remove a stale lock.' },
+  FUSION_ERR_LOCK_COMPROMISED: { status: 503, hint: 'The lock was lost while held (event loop blocked longer than its stale time?): check the result and retry.' },
   FUSION_ERR_ZIP_REFUSED: { status: 400, hint: 'The archive is unsafe or too large; inspect it before extracting.' },
   FUSION_ERR_SUBPROCESS: { status: 500, hint: 'Read the command output in the log.' },
   FUSION_ERR_TIMEOUT: { status: 504, hint: 'Retry later or raise the timeout.' },
