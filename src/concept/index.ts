@@ -1,0 +1,21 @@
+/** Public surface of fusion-framework/concept. */
+export { Concept, defineConcept } from './concept.js';
+export type { AnyConceptClass, ConceptClass, ConceptConstructor, ConceptInstance, ConceptStatics } from './concept.js';
+export { ConceptError } from './concept-error.js';
+export type { ConceptErrorDetails } from './concept-error.js';
+export type {
+  CompatibleFields,
+  ConceptData,
+  ConceptInput,
+  ConceptWire,
+  DecodeOptions,
+  Fields,
+  MergeFields,
+  SchemaOptions,
+} from './concept-types.js';
+export { field } from './field.js';
+export { Field } from './field-base.js';
+export type { AnyField, FieldCodec, FieldFlags, FieldInput, FieldType, FieldWire, JsonSchema, JsonValue, PathSegment, SchemaMode } from './field-base.js';
+export type { IntegerOptions, StringOptions } from './field-scalar.js';
+export { Case } from './case.js';
+export { Identity } from './identity.js';
