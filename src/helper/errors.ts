@@ -23,6 +23,7 @@ export const FUSION_ERRORS = {
   FUSION_ERR_CASE_NOT_FOUND: { status: 404, hint: 'List cases with GET /api/cases to find a valid guid.' },
   FUSION_ERR_CASE_CLOSED: { status: 409, hint: 'A closed case cannot change; create a new case instead.' },
   FUSION_ERR_CASE_EXISTS: { status: 409, hint: 'A case with this guid exists already; omit guid to get a new one.' },
+  FUSION_ERR_CASE_MANAGED: { status: 409, hint: 'This case is attached to a managing case already; it cannot be attached again.' },
   FUSION_ERR_CONSTANT_UNAVAILABLE: { status: 503, hint: 'Create the file named by constant.path.' },
   FUSION_ERR_DOWNLOAD_NOT_FOUND: { status: 404, hint: 'Download links work once and expire quickly: prepare a new one.' },
   FUSION_ERR_DOWNLOAD_LIMIT: { status: 503, hint: 'Too many pending downloads: retry in a few seconds.' },
