@@ -1,4 +1,6 @@
 /** Per-class field tables, computed once, and the decode loop that uses them. */
+import type { CompiledCodecs } from './concept-codegen.js';
+import { compileCodecs } from './concept-codegen.js';
 import { ConceptError } from './concept-error.js';
 import type { Fields } from './concept-types.js';
 import type { AnyField, JsonSchema, SchemaMode } from './field-base.js';
@@ -12,8 +14,8 @@ export interface FieldEntry {
   readonly omittable: boolean;
 }
 
-/** The precomputed table of a field map. */
-export interface FieldTable {
+/** The precomputed table of a field map, with its compiled codecs. */
+export interface FieldTable extends CompiledCodecs {
   readonly entries: readonly FieldEntry[];
   readonly byKey: ReadonlyMap<string, FieldEntry>;
   readonly schemas: Map<SchemaMode, JsonSchema>;
@@ -29,7 +31,7 @@ export function tableOf(fields: Fields): FieldTable {
       const field = fields[key]!;
       return { key, field, readonly: field.flags.readonly, omittable: field.omittable };
     });
-    table = { entries, byKey: new Map(entries.map((e) => [e.key, e])), schemas: new Map() };
+    table = { entries, byKey: new Map(entries.map((e) => [e.key, e])), schemas: new Map(), ...compileCodecs(entries) };
     tables.set(fields, table);
   }
   return table;
@@ -73,26 +75,11 @@ export function decodeValues(
 ): Record<string, unknown> {
   checkObject(conceptName, data);
   if (unknownKeys === 'reject') rejectUnknownKeys(conceptName, table, data);
-  const values: Record<string, unknown> = {};
-  const { entries } = table;
-  let key = '';
   try {
-    for (let i = 0; i < entries.length; i += 1) {
-      const entry = entries[i]!;
-      key = entry.key;
-      const raw = data[key];
-      if (raw === undefined) {
-        const fallback = entry.omittable ? entry.field.makeDefault() : undefined;
-        if (fallback === undefined) throw new FieldIssue('missing required field');
-        values[key] = fallback;
-      } else {
-        values[key] = entry.field.decode(raw);
-      }
-    }
+    return table.decode(data);
   } catch (error) {
-    toConceptError(conceptName, error, key);
+    return toConceptError(conceptName, error);
   }
-  return values;
 }
 
 /** Builds the JSON Schema (draft-07) of a concept for one mode. */

@@ -67,7 +67,6 @@ export abstract class Concept {
   constructor(input: object) {
     const cls = runtime(new.target);
     const table = tableOf(cls.fields);
-    const self = this as unknown as Record<string, unknown>;
     let values: Record<string, unknown>;
     if (input !== null && input === trustedValues) {
       trustedValues = null;
@@ -75,7 +74,7 @@ export abstract class Concept {
     } else {
       values = decodeValues(cls.conceptName, table, input, 'ignore');
     }
-    for (const { key } of table.entries) self[key] = values[key];
+    table.assign(this, values);
   }
 
   /** Validates `data` (wire form) and returns an instance of the class it is called on. */
@@ -132,14 +131,7 @@ export abstract class Concept {
 
   /** The wire form: plain JSON-ready object (Dates as ISO strings, sets sorted, null for absent). */
   toJSON(): Record<string, unknown> {
-    const { entries } = tableOf(runtime(this.constructor).fields);
-    const self = this as unknown as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (let i = 0; i < entries.length; i += 1) {
-      const { key, field } = entries[i]!;
-      out[key] = field.encode(self[key]);
-    }
-    return out;
+    return tableOf(runtime(this.constructor).fields).encode(this);
   }
 
   /**

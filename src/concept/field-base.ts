@@ -72,6 +72,8 @@ export function formatPath(path: readonly PathSegment[]): string {
 export interface FieldCodec<T = unknown, W = unknown> {
   /** Kind name, used to check that a subclass override is compatible. */
   readonly kind: string;
+  /** True when values are immutable primitives encoded as themselves (lets codecs skip calls). */
+  readonly primitive?: boolean;
   /** Validates a wire (or in-memory) value and returns the in-memory value; throws FieldIssue. */
   decode(value: unknown): T;
   /** Returns the wire form of an in-memory value. */

@@ -1,5 +1,4 @@
-/** Codecs of scalar field kinds: string, uuid, datetime, boolean, integer, number, enum. */
-import { parseIso, toIso, truncateToSeconds } from '../helper/datetime.js';
+/** Codecs of scalar field kinds: string, uuid, boolean, integer, number, enum. */
 import type { FieldCodec, JsonSchema } from './field-base.js';
 import { FieldIssue, describeValue, expected } from './field-base.js';
 
@@ -67,6 +66,7 @@ export function stringCodec(options: StringOptions = {}): FieldCodec<string, str
       }
       return value;
     },
+    primitive: true,
     encode: identity,
     equals: same,
     clone: identity,
@@ -90,6 +90,7 @@ export const uuidCodec: FieldCodec<string, string> = {
     if (typeof value !== 'string' || !UUID.test(value)) expected('UUID', value);
     return value.toLowerCase();
   },
+  primitive: true,
   encode: identity,
   equals: same,
   clone: identity,
@@ -103,27 +104,6 @@ export const uuidCodec: FieldCodec<string, string> = {
   narrows: (other) => other.kind === 'uuid',
 };
 
-/** Codec of `field.datetime()`: Date in memory, `YYYY-MM-DDTHH:MM:SS+00:00` on the wire. */
-export const datetimeCodec: FieldCodec<Date, string> = {
-  kind: 'datetime',
-  decode(value) {
-    if (typeof value === 'string') {
-      const date = parseIso(value);
-      if (date === null) {
-        throw new FieldIssue(`expected ISO-8601 datetime with offset or Z (like 2024-11-02T09:30:00+00:00), got ${describeValue(value)}`);
-      }
-      return date;
-    }
-    if (value instanceof Date && !Number.isNaN(value.getTime())) return truncateToSeconds(value);
-    return expected('ISO-8601 datetime', value);
-  },
-  encode: toIso,
-  equals: (a, b) => a.getTime() === b.getTime(),
-  clone: (value) => new Date(value.getTime()),
-  schema: () => ({ type: 'string', format: 'date-time' }),
-  narrows: (other) => other.kind === 'datetime',
-};
-
 /** Codec of `field.boolean()`. */
 export const booleanCodec: FieldCodec<boolean, boolean> = {
   kind: 'boolean',
@@ -131,6 +111,7 @@ export const booleanCodec: FieldCodec<boolean, boolean> = {
     if (typeof value !== 'boolean') expected('boolean', value);
     return value;
   },
+  primitive: true,
   encode: identity,
   equals: same,
   clone: identity,
@@ -149,6 +130,7 @@ export function integerCodec(options: IntegerOptions = {}): FieldCodec<number, n
       if (max !== undefined && value > max) throw new FieldIssue(`must be <= ${max}, got ${value}`);
       return value;
     },
+    primitive: true,
     encode: identity,
     equals: same,
     clone: identity,
@@ -169,6 +151,7 @@ export const numberCodec: FieldCodec<number, number> = {
     if (typeof value !== 'number' || !Number.isFinite(value)) expected('finite number', value);
     return value;
   },
+  primitive: true,
   encode: identity,
   equals: same,
   clone: identity,
@@ -187,6 +170,7 @@ export function enumCodec(values: readonly string[]): FieldCodec<string, string>
       if (typeof value !== 'string' || !allowed.has(value)) expected(`one of ${list}`, value);
       return value;
     },
+    primitive: true,
     encode: identity,
     equals: same,
     clone: identity,

@@ -5,7 +5,8 @@ import { arrayCodec, conceptCodec, jsonCodec, recordCodec, stringSetCodec } from
 import type { FieldInput, FieldType, FieldWire, JsonValue } from './field-base.js';
 import { Field } from './field-base.js';
 import type { IntegerOptions, StringOptions } from './field-scalar.js';
-import { booleanCodec, datetimeCodec, enumCodec, integerCodec, numberCodec, stringCodec, uuidCodec } from './field-scalar.js';
+import { datetimeCodec } from './field-datetime.js';
+import { booleanCodec, enumCodec, integerCodec, numberCodec, stringCodec, uuidCodec } from './field-scalar.js';
 
 type AnyItem = Field<unknown, unknown, unknown, boolean, boolean>;
 

@@ -19,3 +19,12 @@ export type { AnyField, FieldCodec, FieldFlags, FieldInput, FieldType, FieldWire
 export type { IntegerOptions, StringOptions } from './field-scalar.js';
 export { Case } from './case.js';
 export { Identity } from './identity.js';
+export { Identities } from './identities.js';
+export { Event } from './event.js';
+export { Constant } from './constant.js';
+export { Info } from './info.js';
+export { AuthInfo } from './auth-info.js';
+export { PendingDownloadKey } from './pending-download-key.js';
+export { AnalyzerInfo } from './analyzer-info.js';
+export { AnalysisPriority, AnalysisStatus } from './analysis.js';
+export { fusionSerializer, registerConcept } from './serializer.js';
