@@ -1,0 +1,108 @@
+/**
+ * Schema migrations, declared in code (no files on disk: they run the same from `src` under
+ * jest and from `dist`). The framework's own list comes first; services append theirs with
+ * `openStorage(url, { migrations })`.
+ */
+import type { Knex } from 'knex';
+import { FusionError } from '../../helper/errors.js';
+
+/** One schema change. `name` is recorded once applied; never rename or edit an applied one. */
+export interface StorageMigration {
+  /** Unique, stable name; prefix it with your service: `timeline/0001_marks`. */
+  readonly name: string;
+  /** Applies the change; `knex` is bound to the migration's transaction. */
+  up(knex: Knex): Promise<void>;
+  /** Reverts the change (optional; the framework never rolls back by itself). */
+  down?(knex: Knex): Promise<void>;
+}
+
+/** Table (in the storage schema) recording applied migrations; its lock table gets `_lock`. */
+export const MIGRATIONS_TABLE = 'fusion_migrations';
+
+/** The framework's own migrations, in order. Append new ones at the end. */
+export const FUSION_MIGRATIONS: readonly StorageMigration[] = [
+  {
+    name: 'fusion/0001_case_identity_session',
+    async up(knex) {
+      await knex.schema.createTable('fusion_case', (t) => {
+        t.uuid('guid').primary();
+        t.boolean('managed').notNullable().defaultTo(false);
+        t.timestamp('created', { useTz: true }).notNullable();
+        t.timestamp('updated', { useTz: true }).nullable();
+        t.timestamp('closed', { useTz: true }).nullable();
+        t.text('name').notNullable();
+        t.specificType('acs', 'text[]').notNullable().defaultTo(knex.raw(`'{}'::text[]`));
+        t.jsonb('document').notNullable();
+        t.index(['created', 'guid'], 'fusion_case_created_idx');
+      });
+      await knex.raw('CREATE INDEX fusion_case_acs_idx ON fusion_case USING gin (acs)');
+      await knex.schema.createTable('fusion_identity', (t) => {
+        t.text('username').primary();
+        t.jsonb('document').notNullable();
+        t.timestamp('updated_at', { useTz: true }).notNullable();
+      });
+      await knex.schema.createTable('fusion_session', (t) => {
+        t.text('token_hash').primary();
+        t.text('username').notNullable();
+        t.jsonb('identity').notNullable();
+        t.jsonb('data').notNullable().defaultTo(knex.raw(`'{}'::jsonb`));
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.timestamp('expires_at', { useTz: true }).notNullable();
+        t.index(['expires_at'], 'fusion_session_expires_idx');
+        t.index(['username'], 'fusion_session_username_idx');
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTable('fusion_session');
+      await knex.schema.dropTable('fusion_identity');
+      await knex.schema.dropTable('fusion_case');
+    },
+  },
+];
+
+/** Checks a migration list: every entry has a non-empty unique name and an `up` function. */
+export function checkMigrations(migrations: readonly StorageMigration[]): void {
+  const seen = new Set<string>();
+  for (const [index, migration] of migrations.entries()) {
+    const name: unknown = migration?.name;
+    if (typeof name !== 'string' || name.trim() === '') {
+      throw new FusionError('FUSION_ERR_STORAGE', `migration #${index} has no name: give each migration a unique, stable name such as "myservice/0001_tables"`);
+    }
+    if (typeof migration.up !== 'function') {
+      throw new FusionError('FUSION_ERR_STORAGE', `migration "${name}" has no up(knex) function`);
+    }
+    if (seen.has(name)) {
+      throw new FusionError('FUSION_ERR_STORAGE', `migration name "${name}" appears twice: prefix your migrations with your service name`);
+    }
+    seen.add(name);
+  }
+}
+
+/** A knex migration source serving `migrations` from memory, in the given order. */
+export function inMemoryMigrationSource(migrations: readonly StorageMigration[]): Knex.MigrationSource<StorageMigration> {
+  return {
+    getMigrations: async () => [...migrations],
+    getMigrationName: (migration) => migration.name,
+    getMigration: async (migration) => ({
+      up: (knex: Knex) => migration.up(knex),
+      ...(migration.down ? { down: (knex: Knex) => migration.down!(knex) } : {}),
+    }),
+  };
+}
+
+/**
+ * Applies the migrations of `migrations` not yet recorded. Callers serialize concurrent runs
+ * (KnexStorage.migrate holds an advisory lock): knex's own lock table does not make two
+ * first-time runs safe, since both may try to create the bookkeeping tables at once.
+ * Applied migrations missing from the list are tolerated (a server without an optional API
+ * may open a database another configuration migrated).
+ */
+export async function applyMigrations(knex: Knex, migrations: readonly StorageMigration[], schema?: string): Promise<string[]> {
+  const [, applied] = (await knex.migrate.latest({
+    migrationSource: inMemoryMigrationSource(migrations),
+    tableName: MIGRATIONS_TABLE,
+    ...(schema ? { schemaName: schema } : {}),
+    disableMigrationsListValidation: true,
+  })) as [number, string[]];
+  return applied;
+}
