@@ -10,6 +10,7 @@ import { Agent, request } from 'undici';
 import { ConfigError, ConfigReader, loadSslConfig } from '../../src/helper/config.js';
 import { FusionError } from '../../src/helper/errors.js';
 import { parseText } from '../../src/helper/serializing.js';
+import { expectDocumentedExample } from './docs-example.js';
 
 /** Self-signed test certificate for 127.0.0.1 / localhost (test fixture, valid until 2126). */
 const CERT = `-----BEGIN CERTIFICATE-----
@@ -269,5 +270,9 @@ describe('docs example (docs/helpers.md, config)', () => {
     // --- example ends
     expect(maxAge).toBe(3600);
     expect(clients).toEqual([{ name: 'collector', key: 'a-long-random-key' }]);
+  });
+
+  it('is the one docs/helpers.md shows', () => {
+    expectDocumentedExample('tests/helper/config.test.ts', 'config');
   });
 });

@@ -15,6 +15,7 @@ import {
   levelFromEnv,
   setRootLogger,
 } from '../../src/helper/logging.js';
+import { expectDocumentedExample } from './docs-example.js';
 
 /** A real stream collecting the JSON lines pino writes. */
 function capture(): { lines: Record<string, unknown>[]; stream: Writable } {
@@ -173,5 +174,9 @@ describe('docs example (docs/helpers.md, logging)', () => {
     await app.close();
     await tick();
     expect(lines.find((l) => l.msg === 'case created')).toMatchObject({ module: 'server.case', name: 'case-service' });
+  });
+
+  it('is the one docs/helpers.md shows', () => {
+    expectDocumentedExample('tests/helper/logging.test.ts', 'logging');
   });
 });

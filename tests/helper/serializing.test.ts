@@ -11,6 +11,7 @@ import {
   SerializingError,
   stringify,
 } from '../../src/helper/serializing.js';
+import { expectDocumentedExample } from './docs-example.js';
 
 let dir: string;
 
@@ -230,5 +231,22 @@ describe('parseText / stringify', () => {
 
   it('reads YAML 1.2: yes stays a string, dates stay strings', () => {
     expect(parseText('a: yes\nb: 2024-11-02\nc: 0x10\n', 'yaml')).toEqual({ a: 'yes', b: '2024-11-02', c: 16 });
+  });
+});
+
+describe('docs example (docs/helpers.md, serializing)', () => {
+  it('runs', async () => {
+    // --- example starts
+    const path = join(dir, 'state.yaml');
+    await dumpFile(path, { cases: 3, updated: '2024-11-02T09:30:00+00:00' }); // temp file + fsync + rename
+    const state = await loadFile(path); // unknown: check it before use
+    const text = stringify(state, 'json'); // '{\n  "cases": 3,\n  "updated": ...}\n'
+    // --- example ends
+    expect(state).toEqual({ cases: 3, updated: '2024-11-02T09:30:00+00:00' });
+    expect(text.startsWith('{\n  "cases": 3,\n  "updated": ')).toBe(true);
+  });
+
+  it('is the one docs/helpers.md shows', () => {
+    expectDocumentedExample('tests/helper/serializing.test.ts', 'serializing');
   });
 });

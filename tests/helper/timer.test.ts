@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { Writable } from 'node:stream';
 import { createLogger, setRootLogger } from '../../src/helper/logging.js';
 import { every, measure, sleep, startTimer, Timer } from '../../src/helper/timer.js';
+import { expectDocumentedExample } from './docs-example.js';
 
 afterEach(() => setRootLogger(undefined));
 
@@ -162,5 +163,9 @@ describe('docs example (docs/helpers.md, timer)', () => {
     await stopped; // the run in progress, if any, has finished
     // --- example ends
     expect(durations.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('is the one docs/helpers.md shows', () => {
+    expectDocumentedExample('tests/helper/timer.test.ts', 'timer');
   });
 });

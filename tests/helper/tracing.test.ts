@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { FusionError } from '../../src/helper/errors.js';
 import { createLogger, setRootLogger } from '../../src/helper/logging.js';
 import { setAuditSink, traceUserOp } from '../../src/helper/tracing.js';
+import { expectDocumentedExample } from './docs-example.js';
 
 /** A real pino logger writing to a stream that keeps the parsed lines. */
 function capturingLogger(): { lines: Record<string, unknown>[]; logger: ReturnType<typeof createLogger> } {
@@ -113,5 +114,9 @@ describe('docs example (docs/helpers.md, tracing)', () => {
     });
     // --- example ends
     expect(root.lines[0]).toMatchObject({ user: 'bob', granted: true, operation: 'update_case' });
+  });
+
+  it('is the one docs/helpers.md shows', () => {
+    expectDocumentedExample('tests/helper/tracing.test.ts', 'tracing');
   });
 });
