@@ -36,6 +36,7 @@ export const FUSION_ERRORS = {
   FUSION_ERR_FILE_FORMAT: { status: 500, hint: 'Name the file with a .json, .yaml or .yml extension.' },
   FUSION_ERR_FILE_PARSE: { status: 500, hint: 'Fix the syntax at the file and line named in the message.' },
   FUSION_ERR_FILE_IO: { status: 500, hint: 'Check that the path exists and that the service user may read or write it.' },
+  FUSION_ERR_NOT_SERIALIZABLE: { status: 500, hint: 'Save plain JSON data only: no BigInt, functions, undefined or cycles.' },
   FUSION_ERR_UNAVAILABLE: { status: 503, hint: 'The service is starting, stopping or cannot reach its storage: retry later.' },
   FUSION_ERR_BAD_RESPONSE: { status: 502, hint: 'The answer is not a Fusion envelope: check that baseUrl points to a Fusion service.' },
   FUSION_ERR_CONNECTION: { status: 502, hint: 'Check the URL, the network, the proxy and the TLS settings of the client.' },

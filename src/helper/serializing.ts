@@ -87,12 +87,12 @@ export function stringify(value: unknown, format: SerialFormat): string {
   try {
     json = JSON.stringify(value, null, 2);
   } catch (error) {
-    throw new SerializingError('FUSION_ERR_FILE_FORMAT', `cannot serialize value: ${(error as Error).message}`, {
+    throw new SerializingError('FUSION_ERR_NOT_SERIALIZABLE', `cannot serialize value: ${(error as Error).message}`, {
       cause: error,
     });
   }
   if (json === undefined) {
-    throw new SerializingError('FUSION_ERR_FILE_FORMAT', `cannot serialize a value of type ${typeof value}`);
+    throw new SerializingError('FUSION_ERR_NOT_SERIALIZABLE', `cannot serialize a value of type ${typeof value}`);
   }
   if (format === 'json') return `${json}\n`;
   return stringifyYaml(JSON.parse(json));

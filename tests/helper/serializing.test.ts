@@ -134,7 +134,7 @@ describe('loadFile / dumpFile', () => {
     const path = join(sub, 'keep.json');
     await dumpFile(path, { version: 1 });
     const error = await caught(dumpFile(path, { big: 10n }));
-    expect(error.code).toBe('FUSION_ERR_FILE_FORMAT');
+    expect(error.code).toBe('FUSION_ERR_NOT_SERIALIZABLE');
     expect(await loadFile(path)).toEqual({ version: 1 });
     expect(await readdir(sub)).toEqual(['keep.json']);
   });
@@ -223,7 +223,7 @@ describe('parseText / stringify', () => {
 
   it('refuses values JSON cannot represent', () => {
     expect(caughtSync(() => stringify(undefined, 'yaml')).message).toBe('cannot serialize a value of type undefined');
-    expect(caughtSync(() => stringify(() => 1, 'json')).code).toBe('FUSION_ERR_FILE_FORMAT');
+    expect(caughtSync(() => stringify(() => 1, 'json')).code).toBe('FUSION_ERR_NOT_SERIALIZABLE');
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expect(caughtSync(() => stringify(cyclic, 'json')).message).toMatch(/^cannot serialize value: /);
