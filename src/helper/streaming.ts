@@ -110,10 +110,11 @@ async function syncDirectory(directory: string): Promise<void> {
  * Writes `source` to `path` atomically and returns the number of bytes written: the data goes to
  * a temporary file in the same directory, which is fsynced and then renamed to `path`. On error
  * or abort the temporary file is removed and `path` is left as it was (never a partial file).
+ * `source` may be a Readable or any (async) iterable of bytes, such as fileChunks or textChunks.
  * Backpressure is respected (stream/promises pipeline). The directory must exist.
  */
 export async function streamToFile(
-  source: AsyncIterable<Uint8Array> | Readable,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Readable,
   path: string,
   options: StreamToFileOptions = {},
 ): Promise<number> {
@@ -121,7 +122,7 @@ export async function streamToFile(
   signal?.throwIfAborted();
   const temporary = temporaryPath(path);
   let bytesWritten = 0;
-  const counter = async function* (chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const counter = async function* (chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     for await (const chunk of chunks) {
       bytesWritten += chunk.length;
       onProgress?.(bytesWritten);

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { withFileLock } from '../../src/helper/file-lock.js';
+import { expectDocumentedExample } from './docs-example.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'file-lock-child.ts');
 
@@ -205,5 +206,26 @@ describe('withFileLock', () => {
     });
     await expect(withFileLock(join(dir, 'x'), () => 1, { timeout: -1 })).rejects.toThrow('timeout must be a number > 0');
     await expect(withFileLock(join(dir, 'x'), () => 1, { retries: -1 })).rejects.toThrow('retries must be a number >= 0');
+  });
+});
+
+describe('docs example (docs/helpers.md, file-lock)', () => {
+  it('runs', async () => {
+    const counterPath = join(dir, 'counter.txt');
+    await writeFile(counterPath, '41');
+    // --- example starts
+    // Read-modify-write a file that other processes update too.
+    const next = await withFileLock(counterPath, async () => {
+      const value = Number(await readFile(counterPath, 'utf8'));
+      await writeFile(counterPath, String(value + 1));
+      return value + 1;
+    }, { timeout: 5000 });
+    // --- example ends
+    expect(next).toBe(42);
+    expect(await readFile(counterPath, 'utf8')).toBe('42');
+  });
+
+  it('is the one docs/helpers.md shows', () => {
+    expectDocumentedExample('tests/helper/file-lock.test.ts', 'file-lock');
   });
 });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileChunks, streamToFile, textChunks } from '../../src/helper/streaming.js';
+import { expectDocumentedExample } from './docs-example.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -169,5 +170,32 @@ describe('streamToFile', () => {
     await expect(streamToFile(Readable.from([Buffer.from('x')]), join(dir, 'no', 'such', 'file'))).rejects.toMatchObject({
       code: 'ENOENT',
     });
+  });
+});
+
+describe('docs example (docs/helpers.md, streaming)', () => {
+  it('runs', async () => {
+    const sourcePath = join(dir, 'evidence.bin');
+    await writeFile(sourcePath, randomBytes(5000));
+    const targetPath = join(dir, 'header.bin');
+    const reportPath = join(dir, 'report.txt');
+    const report = 'ligne 42: accès refusé\n'.repeat(10_000);
+    const progress: number[] = [];
+    // --- example starts
+    // Copy the first KiB of a file; readers of targetPath never see a partial file.
+    const written = await streamToFile(fileChunks(sourcePath, { start: 0, end: 1023 }), targetPath, {
+      onProgress: (bytes) => progress.push(bytes),
+    });
+    // Write a long text as UTF-8 chunks, giving up after 10 s.
+    await streamToFile(textChunks(report), reportPath, { signal: AbortSignal.timeout(10_000) });
+    // --- example ends
+    expect(written).toBe(1024);
+    expect(progress.at(-1)).toBe(1024);
+    expect((await readFile(targetPath)).equals((await readFile(sourcePath)).subarray(0, 1024))).toBe(true);
+    expect(await readFile(reportPath, 'utf8')).toBe(report);
+  });
+
+  it('is the one docs/helpers.md shows', () => {
+    expectDocumentedExample('tests/helper/streaming.test.ts', 'streaming');
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runSubprocess } from '../../src/helper/subprocess.js';
+import { expectDocumentedExample } from './docs-example.js';
 
 const node = process.execPath;
 let dir: string;
@@ -153,5 +154,23 @@ describe('runSubprocess', () => {
     await expect(runSubprocess([])).rejects.toThrow('argv must be a non-empty array');
     await expect(runSubprocess([''])).rejects.toThrow('must not be empty');
     await expect(runSubprocess(['true'], { timeout: 0 })).rejects.toThrow('timeout must be a number > 0');
+  });
+});
+
+describe('docs example (docs/helpers.md, subprocess)', () => {
+  it('runs', async () => {
+    // --- example starts
+    const { code, stdout } = await runSubprocess(['node', '-e', 'console.log(process.env.GREETING)'], {
+      env: { GREETING: 'hello', NODE_OPTIONS: null }, // null removes a variable
+      stdio: 'capture',
+      timeout: 10_000,
+    });
+    // --- example ends
+    expect(code).toBe(0);
+    expect(stdout).toBe('hello\n');
+  });
+
+  it('is the one docs/helpers.md shows', () => {
+    expectDocumentedExample('tests/helper/subprocess.test.ts', 'subprocess');
   });
 });

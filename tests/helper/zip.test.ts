@@ -7,10 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
+import { isFusionError } from '../../src/helper/errors.js';
 import { createZip, extractZip, zipStream } from '../../src/helper/zip.js';
 import type { ExtractZipOptions } from '../../src/helper/zip.js';
 import { deflatedEntry, deflatedZeros, storedEntry, writeZip } from '../fixtures/zip/zip-writer.js';
 import type { RawZipEntry } from '../fixtures/zip/zip-writer.js';
+import { expectDocumentedExample } from './docs-example.js';
 
 let base: string;
 let work: string;
@@ -274,5 +276,40 @@ describe('extractZip target directory', () => {
     controller.abort();
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     expect(await readdir(work)).toEqual([]);
+  });
+});
+
+describe('docs example (docs/helpers.md, zip)', () => {
+  it('runs', async () => {
+    const caseDir = await makeSource();
+    await mkdir(join(caseDir, 'evidence'));
+    await writeFile(join(caseDir, 'evidence', 'disk.img'), randomBytes(2000));
+    await writeFile(join(caseDir, 'notes.txt'), 'notes');
+    const archivePath = join(work, 'case.zip');
+    const uploadPath = join(work, 'upload.zip');
+    await writeFile(uploadPath, writeZip([storedEntry('../../etc/cron.d/x', 'evil')]));
+    const refusals: string[] = [];
+    const reply = { send: (body: Readable) => body };
+    // --- example starts
+    // Stream part of a case directory as a download (fastify sends a Readable as the body).
+    reply.send(await zipStream(caseDir, { directories: ['evidence'], files: ['notes.txt'] }));
+    // Or write the archive to a file (atomically).
+    await createZip(archivePath, caseDir);
+    // Extract an untrusted upload; a refused archive leaves nothing behind.
+    try {
+      await extractZip(uploadPath, join(caseDir, 'upload'), { maxTotalBytes: 100 * 1024 ** 2 });
+    } catch (error) {
+      if (isFusionError(error) && error.code === 'FUSION_ERR_ZIP_REFUSED') refusals.push(error.message);
+      else throw error;
+    }
+    // --- example ends
+    expect(refusals).toEqual(["refused zip entry '../../etc/cron.d/x': it contains '..' (it would escape the target directory)"]);
+    await expect(stat(join(caseDir, 'upload'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await extractZip(archivePath, join(work, 'copy'));
+    expect(await readTree(join(work, 'copy'))).toEqual(await readTree(caseDir));
+  });
+
+  it('is the one docs/helpers.md shows', () => {
+    expectDocumentedExample('tests/helper/zip.test.ts', 'zip');
   });
 });
