@@ -209,15 +209,17 @@ export class ConfigReader {
 
   /** The mapping under `key` (empty when absent), as a reader whose errors carry the full path. */
   section(key: string): ConfigReader {
-    return this.optionalSection(key) ?? this.#child(key, {});
+    return this.optionalSection(key) ?? new ConfigReader({}, { key: this.keyOf(key), env: this.#env, baseDir: this.#baseDir });
   }
 
   /** The mapping under `key`, or undefined when absent. */
   optionalSection(key: string): ConfigReader | undefined {
+    if (!this.has(key)) return undefined;
     const cached = this.#children.get(key);
     if (cached instanceof ConfigReader) return cached;
-    if (!this.has(key)) return undefined;
-    return this.#child(key, this.#data[key]);
+    const reader = new ConfigReader(this.#data[key], { key: this.keyOf(key), env: this.#env, baseDir: this.#baseDir });
+    this.#children.set(key, reader);
+    return reader;
   }
 
   /** The list of mappings under `key` (empty when absent), one reader per item (`key[i]`). */
@@ -252,13 +254,6 @@ export class ConfigReader {
       for (const reader of Array.isArray(child) ? child : [child]) found.push(...reader.unknownKeys());
     }
     return found;
-  }
-
-  #child(key: string, value: unknown): ConfigReader {
-    this.#known.add(key);
-    const reader = new ConfigReader(value, { key: this.keyOf(key), env: this.#env, baseDir: this.#baseDir });
-    this.#children.set(key, reader);
-    return reader;
   }
 
   #numeric(key: string, bounds: Bounds & { default?: number }, integer: boolean): number | undefined {

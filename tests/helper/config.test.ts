@@ -198,6 +198,8 @@ describe('ConfigReader', () => {
     expect(r.unknownKeys().map((u) => u.key)).toEqual(['server.port']);
     r.section('server').integer('port');
     expect(() => r.assertNoUnknownKeys()).not.toThrow();
+    expect(r.section('absent').keyOf('x')).toBe('absent.x');
+    expect(r.optionalSection('absent')).toBeUndefined();
   });
 
   it('resolves file paths against the base directory', () => {
