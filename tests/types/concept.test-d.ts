@@ -64,8 +64,13 @@ assertType<Same<typeof cloned, TimelineCase>>();
 assertType<Same<typeof updated, TimelineCase>>();
 // @ts-expect-error a clone of a Case is not a TimelineCase
 assertType<Same<ReturnType<Case['clone']>, TimelineCase>>();
-assertType<Equal<Awaited<ReturnType<typeof TimelineCase.fromFile>>, TimelineCase>>();
-assertType<Equal<ReturnType<typeof t.toJSON>['color'], string>>();
+async function load() {
+  return TimelineCase.fromFile('case.yaml');
+}
+assertType<Equal<Awaited<ReturnType<typeof load>>, TimelineCase>>();
+const timelineWire = t.toJSON();
+assertType<Equal<typeof timelineWire.color, string>>();
+assertType<Equal<typeof timelineWire.owner, { username: string; groups: string[] } | null>>();
 const fromCase = Case.fromJSON({});
 // @ts-expect-error a Case is not a TimelineCase
 const notTimeline: TimelineCase = fromCase;
@@ -94,4 +99,4 @@ assertType<Equal<typeof thing.items, Identity[]>>();
 // @ts-expect-error not a Level value
 new Thing({ level: 'medium', items: [] });
 
-export { asConcept, cloned, notTimeline, t, thing, updated, wire };
+export { asConcept, cloned, load, notTimeline, t, thing, timelineWire, updated, wire };
