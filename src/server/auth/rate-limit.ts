@@ -105,7 +105,10 @@ export class LoginRateLimiter {
   /** Deletes the buckets too old to matter; returns how many went. */
   async prune(): Promise<number> {
     const horizon = Math.floor(this.#now() / this.#windowMs) * this.#windowMs - this.#windowMs;
-    return this.#knex(ATTEMPTS_TABLE).where('window_start', '<', horizon).delete();
+    const result: unknown = await this.#knex(ATTEMPTS_TABLE).where('window_start', '<', horizon).delete();
+    // pg answers the row count; knex-pglite the driver's result object.
+    if (typeof result === 'number') return result;
+    return countOf({ count: (result as { rowCount?: unknown } | null)?.rowCount });
   }
 
   async #increment(key: string, windowStart: number): Promise<number> {

@@ -1,0 +1,98 @@
+/**
+ * POST /api/auth/login, step by step: check the shape of `data`, count the attempt against
+ * the rate limits, ask the backend, then store the identity and a new session and set the
+ * cookie. Wrong password and unknown user give the same answer.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Identity } from '../../concept/index.js';
+import { FusionError } from '../../helper/errors.js';
+import type { FusionServer } from '../server.js';
+import type { FusionAuthBackend } from './backend/backend.js';
+import type { FusionAuthRateLimitConfig } from './config.js';
+import { readCookie } from './cookie.js';
+import { ATTEMPTS_TABLE, LoginRateLimiter } from './rate-limit.js';
+import type { RateLimitKey } from './rate-limit.js';
+import type { SessionManager } from './session-manager.js';
+import { traceDecision } from './trace.js';
+
+/** What LoginFlow works with. */
+export interface LoginFlowOptions {
+  server: FusionServer;
+  backend: FusionAuthBackend;
+  sessions: SessionManager;
+  rateLimit: FusionAuthRateLimitConfig;
+}
+
+/** Runs logins for FusionAuthAPI. */
+export class LoginFlow {
+  readonly #options: LoginFlowOptions;
+  #limiter: LoginRateLimiter | null = null;
+
+  constructor(options: LoginFlowOptions) {
+    this.#options = options;
+  }
+
+  /** Creates the rate-limit table when missing (once across instances, under an advisory lock). */
+  async start(): Promise<void> {
+    const { storage } = this.#options.server;
+    const limiter = new LoginRateLimiter(storage.knex, this.#options.rateLimit.window);
+    if (!(await storage.knex.schema.hasTable(ATTEMPTS_TABLE))) {
+      await storage.withAdvisoryLock('fusion-auth-migrate', () => limiter.migrate());
+    }
+    this.#limiter = limiter;
+  }
+
+  /** Deletes stale rate-limit counters. */
+  async prune(): Promise<number> {
+    return this.#limiter === null ? 0 : this.#limiter.prune();
+  }
+
+  /** Logs in with the body's `data`; sets the session cookie on `reply` and returns the Identity. */
+  async run(data: unknown, request: FastifyRequest, reply: FastifyReply): Promise<Identity> {
+    const { backend, sessions, server, rateLimit } = this.#options;
+    const limiter = this.#limiter;
+    if (limiter === null) throw new FusionError('FUSION_ERR_UNAVAILABLE', 'the auth API is not started yet');
+    let subject: string | null;
+    try {
+      subject = backend.loginSubject(data);
+    } catch (error) {
+      traceDecision(request, null, 'login', {}, false, 'malformed login data');
+      throw error;
+    }
+    const keys: RateLimitKey[] = [{ key: `client:${request.ip}`, max: rateLimit.maxPerClient }];
+    if (subject !== null) keys.push({ key: `user:${sha256(subject)}`, max: rateLimit.maxPerUsername });
+    const outcome = await limiter.reserve(keys);
+    if (!outcome.allowed) {
+      traceDecision(request, null, 'login', { username: subject }, false, 'rate limited');
+      reply.header('retry-after', String(outcome.retryAfter));
+      throw new FusionError('FUSION_ERR_RATE_LIMITED', `too many login attempts: retry in ${outcome.retryAfter} s`);
+    }
+    const session = sessions.draft();
+    let identity: Identity | null;
+    try {
+      identity = await backend.login(data, request, session);
+    } catch (error) {
+      await limiter.refund(outcome.reservation);
+      traceDecision(request, null, 'login', { username: subject }, false, 'backend error');
+      throw error;
+    }
+    if (identity === null) {
+      traceDecision(request, null, 'login', { username: subject }, false, 'wrong credentials');
+      throw new FusionError('FUSION_ERR_LOGIN_FAILED', 'login failed: unknown user or wrong password');
+    }
+    await limiter.refund(outcome.reservation);
+    await server.storage.storeIdentity(identity);
+    // A new login never keeps the session the client held before (no session fixation, no orphan).
+    const previous = readCookie(request.headers.cookie, sessions.cookieName);
+    if (previous !== null) await sessions.delete(previous);
+    const token = await sessions.create(identity, session);
+    reply.header('set-cookie', sessions.setCookie(token));
+    traceDecision(request, identity, 'login', {}, true);
+    return identity;
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('base64url');
+}

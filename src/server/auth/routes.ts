@@ -1,0 +1,71 @@
+/** The five auth routes, same paths and envelopes as edf_fusion. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AuthInfo, Identity } from '../../concept/index.js';
+import type { FusionServer } from '../server.js';
+import type { FusionAuthBackend } from './backend/backend.js';
+import type { LoginFlow } from './login-flow.js';
+
+/** What the routes call back into. */
+export interface AuthRouteHandlers {
+  backend: FusionAuthBackend;
+  login: LoginFlow;
+  logout: (request: FastifyRequest, identity: Identity) => Promise<void>;
+}
+
+/** Body of POST /api/auth/login: `{"data": {...}}`, `data` being the backend's (basic: username, password). */
+export const LOGIN_BODY_SCHEMA = {
+  type: 'object',
+  required: ['data'],
+  properties: { data: { type: 'object', description: 'backend-specific credentials; basic: {username, password}' } },
+} as const;
+
+/** Adds GET is_logged, POST login, GET logout, GET config and GET identities under /api/auth. */
+export function addAuthRoutes(app: FastifyInstance, server: FusionServer, handlers: AuthRouteHandlers): void {
+  const identitySchema = Identity.jsonSchema({ mode: 'output' });
+  server.route(
+    app,
+    { method: 'GET', url: '/api/auth/is_logged', operation: 'is_logged', response: identitySchema, summary: 'Who am I: the caller identity' },
+    async ({ identity }) => identity,
+  );
+  server.route(
+    app,
+    {
+      method: 'POST',
+      url: '/api/auth/login',
+      operation: 'login',
+      public: true,
+      body: LOGIN_BODY_SCHEMA,
+      response: identitySchema,
+      summary: 'Log in; sets the session cookie',
+    },
+    async ({ body, request, reply }) => handlers.login.run((body as { data: unknown }).data, request, reply),
+  );
+  server.route(
+    app,
+    { method: 'GET', url: '/api/auth/logout', operation: 'logout', summary: 'Log out: ends the session and clears its cookie' },
+    async ({ request, identity }) => handlers.logout(request, identity),
+  );
+  server.route(
+    app,
+    {
+      method: 'GET',
+      url: '/api/auth/config',
+      operation: 'retrieve_config',
+      public: true,
+      response: AuthInfo.jsonSchema({ mode: 'output' }),
+      summary: 'How to log in: the backend type and its public parameters',
+    },
+    async () => handlers.backend.info(),
+  );
+  server.route(
+    app,
+    {
+      method: 'GET',
+      url: '/api/auth/identities',
+      operation: 'retrieve_identities',
+      response: { type: 'array', items: identitySchema },
+      summary: 'Identities that have logged in',
+    },
+    async ({ server: srv }) => srv.storage.enumerateIdentities(),
+  );
+}
