@@ -11,7 +11,7 @@ import type { FusionServer } from '../server.js';
 import type { FusionAuthBackend } from './backend/backend.js';
 import type { FusionAuthRateLimitConfig } from './config.js';
 import { readCookie } from './cookie.js';
-import { ATTEMPTS_TABLE, LoginRateLimiter } from './rate-limit.js';
+import { ATTEMPTS_TABLE, LoginRateLimiter, clientAddressKey } from './rate-limit.js';
 import type { RateLimitKey } from './rate-limit.js';
 import type { SessionManager } from './session-manager.js';
 import { traceDecision } from './trace.js';
@@ -60,7 +60,7 @@ export class LoginFlow {
       traceDecision(request, null, 'login', {}, false, 'malformed login data');
       throw error;
     }
-    const keys: RateLimitKey[] = [{ key: `client:${request.ip}`, max: rateLimit.maxPerClient }];
+    const keys: RateLimitKey[] = [{ key: clientAddressKey(request.ip), max: rateLimit.maxPerClient }];
     if (subject !== null) keys.push({ key: `user:${sha256(subject)}`, max: rateLimit.maxPerUsername });
     const outcome = await limiter.reserve(keys);
     if (!outcome.allowed) {

@@ -42,6 +42,21 @@ export function retryAfterSeconds(windowSeconds: number, max: number, previous: 
   return Math.max(1, Math.ceil(wait));
 }
 
+/**
+ * The rate-limit key of a client address: IPv4 as is (also when IPv4-mapped), IPv6 by its
+ * /64 prefix, since one host usually holds a whole /64 and could rotate through it.
+ */
+export function clientAddressKey(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return `client:${mapped[1]}`;
+  if (!ip.includes(':')) return `client:${ip}`;
+  const [head = '', tail = ''] = ip.toLowerCase().split('%')[0]!.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = ip.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
+  const groups = ip.includes('::') ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return `client:${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
 /** Counts login attempts per key in storage; see the module comment. */
 export class LoginRateLimiter {
   readonly #knex: Knex;

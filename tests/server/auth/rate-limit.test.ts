@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ATTEMPTS_TABLE, LoginRateLimiter, retryAfterSeconds } from '../../../src/server/auth/rate-limit.js';
+import { ATTEMPTS_TABLE, LoginRateLimiter, clientAddressKey, retryAfterSeconds } from '../../../src/server/auth/rate-limit.js';
 import type { KnexStorage } from '../../../src/server/storage/knex-storage.js';
 import { freshStorage } from '../../helpers/storage.js';
 
@@ -14,6 +14,18 @@ describe('retryAfterSeconds', () => {
     expect(retryAfterSeconds(100, 3, 0, 3, 0.5)).toBe(84);
     // max 1: the one attempt of this bucket must fade out entirely, to the end of the next one
     expect(retryAfterSeconds(1, 1, 0, 1, 0.99)).toBe(2);
+  });
+});
+
+describe('clientAddressKey', () => {
+  it('keeps IPv4 addresses, unwraps IPv4-mapped ones, groups IPv6 by /64', () => {
+    expect(clientAddressKey('127.0.0.1')).toBe('client:127.0.0.1');
+    expect(clientAddressKey('::ffff:10.1.2.3')).toBe('client:10.1.2.3');
+    expect(clientAddressKey('2001:db8:0:1:aaaa::1')).toBe('client:2001:db8:0:1::/64');
+    expect(clientAddressKey('2001:0DB8:0000:0001:bbbb:cccc:dddd:eeee')).toBe('client:2001:db8:0:1::/64');
+    expect(clientAddressKey('2001:db8::1')).toBe('client:2001:db8:0:0::/64');
+    expect(clientAddressKey('::1')).toBe('client:0:0:0:0::/64');
+    expect(clientAddressKey('fe80::1%eth0')).toBe('client:fe80:0:0:0::/64');
   });
 });
 
