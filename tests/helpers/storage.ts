@@ -37,6 +37,9 @@ export interface TestStorageOptions {
 
 const SETUP_TIMEOUT_MS = 120_000;
 
+/** A logger that drops everything (for tests that provoke knex warnings on purpose). */
+export const quietLogger: StorageLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
 /** A schema name no other suite uses: `fusion_test_` + 12 random hex digits. */
 export function randomSchemaName(): string {
   return `fusion_test_${randomBytes(6).toString('hex')}`;

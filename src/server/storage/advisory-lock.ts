@@ -29,10 +29,10 @@ export interface AdvisoryLocker {
 /**
  * The int64 advisory-lock id of `key` within `namespace` (the schema name, so deployments
  * sharing one database in separate schemas do not exclude each other): the first 8 bytes
- * of sha256(namespace NUL key) as a signed integer, in decimal.
+ * of sha256(`${namespace.length}:${namespace}:${key}`) as a signed integer, in decimal.
  */
 export function advisoryLockId(namespace: string, key: string): string {
-  const digest = createHash('sha256').update(`${namespace}\u0000${key}`).digest();
+  const digest = createHash('sha256').update(`${namespace.length}:${namespace}:${key}`).digest();
   return digest.readBigInt64BE(0).toString();
 }
 

@@ -83,9 +83,15 @@ export function inMemoryMigrationSource(migrations: readonly StorageMigration[])
   return {
     getMigrations: async () => [...migrations],
     getMigrationName: (migration) => migration.name,
+    // knex insists on both functions; a missing down() refuses at rollback time.
     getMigration: async (migration) => ({
       up: (knex: Knex) => migration.up(knex),
-      ...(migration.down ? { down: (knex: Knex) => migration.down!(knex) } : {}),
+      down: async (knex: Knex) => {
+        if (!migration.down) {
+          throw new FusionError('FUSION_ERR_STORAGE', `migration "${migration.name}" has no down(knex): it cannot be rolled back`);
+        }
+        await migration.down(knex);
+      },
     }),
   };
 }
