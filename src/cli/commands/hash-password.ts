@@ -3,6 +3,8 @@
  * asked twice) and prints its argon2id digest for `auth.backend.basic.users[].digest`.
  */
 import { MAX_PASSWORD_LENGTH, hashPassword } from '../../server/auth/backend/password.js';
+import { EXIT_USAGE } from '../command.js';
+import type { FusionCommand } from '../command.js';
 
 /** The streams the command uses (process.stdin/stdout/stderr by default). */
 export interface HashPasswordIO {
@@ -73,10 +75,16 @@ export async function runHashPassword(io: HashPasswordIO = { stdin: process.stdi
   return 0;
 }
 
-/** The command's entry for the `fusion` command table. */
-export const hashPasswordCommand = {
+/** The `hash-password` command (takes no arguments: a password on the command line would land in shell history). */
+export const hashPasswordCommand: FusionCommand = {
   name: 'hash-password',
   summary: 'Read a password on stdin (no echo on a terminal) and print its argon2id digest for auth.backend.basic.users[].digest',
-  usage: 'fusion hash-password < password.txt   |   fusion hash-password (prompts twice)',
-  run: (_args: readonly string[]): Promise<number> => runHashPassword(),
-} as const;
+  usage: 'fusion hash-password < password.txt   |   fusion hash-password   (prompts twice)',
+  async run(args: readonly string[]): Promise<number> {
+    if (args.length > 0) {
+      process.stderr.write('fusion hash-password: takes no arguments; give the password on standard input\n');
+      return EXIT_USAGE;
+    }
+    return runHashPassword();
+  },
+};

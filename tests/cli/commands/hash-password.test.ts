@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
-import { readPasswordFromTerminal, runHashPassword } from '../../../src/cli/commands/hash-password.js';
+import { hashPasswordCommand, readPasswordFromTerminal, runHashPassword } from '../../../src/cli/commands/hash-password.js';
 import { verifyPassword } from '../../../src/server/auth/backend/password.js';
 
 function collect(stream: PassThrough): () => string {
@@ -25,6 +25,16 @@ describe('fusion hash-password', () => {
     expect(digest).toMatch(/^\$argon2id\$v=19\$m=65536,t=3,p=4\$/);
     expect(await verifyPassword(digest, 's3cret pass')).toBe(true);
     expect(await verifyPassword(digest, 's3cret pass\n')).toBe(false);
+  });
+
+  it('takes no arguments (a password there would land in shell history)', async () => {
+    const write = process.stderr.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      expect(await hashPasswordCommand.run(['s3cret'])).toBe(2);
+    } finally {
+      process.stderr.write = write;
+    }
   });
 
   it('refuses an empty password with exit code 1', async () => {
