@@ -45,8 +45,11 @@ export interface ConceptStatics<F extends Fields> {
   ): ConceptClass<MergeFields<T['fields'], N>, { toJSON(): ConceptWire<MergeFields<T['fields'], N>> } & InstanceType<T> & ConceptData<N>>;
 }
 
+/** Constructor arguments: the input, which may be left out when every key may be omitted. */
+export type ConceptArgs<F extends Fields> = Partial<ConceptInput<F>> extends ConceptInput<F> ? [input?: ConceptInput<F>] : [input: ConceptInput<F>];
+
 /** A concept class: `new (input) => instance` plus the statics. */
-export type ConceptClass<F extends Fields, I = ConceptInstance<F>> = (new (input: ConceptInput<F>) => I) & ConceptStatics<F>;
+export type ConceptClass<F extends Fields, I = ConceptInstance<F>> = (new (...args: ConceptArgs<F>) => I) & ConceptStatics<F>;
 
 type RuntimeClass = (new (input: object) => Concept) & { readonly conceptName: string; readonly fields: Fields };
 
@@ -64,16 +67,14 @@ export abstract class Concept {
   static readonly fields: Fields = {};
 
   /** Validates `input` (in-memory or wire values) and assigns every declared field. */
-  constructor(input: object) {
+  constructor(input?: object) {
     const cls = runtime(new.target);
     const table = tableOf(cls.fields);
-    let values: Record<string, unknown>;
-    if (input !== null && input === trustedValues) {
-      trustedValues = null;
-      values = input as Record<string, unknown>;
-    } else {
-      values = decodeValues(cls.conceptName, table, input, 'ignore');
-    }
+    const trusted = input !== null && input === trustedValues;
+    trustedValues = null;
+    const values = trusted
+      ? (input as Record<string, unknown>)
+      : decodeValues(cls.conceptName, table, input === undefined ? {} : input, 'ignore');
     table.assign(this, values);
   }
 

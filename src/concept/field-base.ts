@@ -47,16 +47,6 @@ export function expected(what: string, value: unknown): never {
   throw new FieldIssue(`expected ${what}, got ${describeValue(value)}`);
 }
 
-/** Runs `fn`, prefixing the path of any FieldIssue it throws with `segment`. */
-export function atPath<T>(segment: PathSegment, fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    if (error instanceof FieldIssue) error.path.unshift(segment);
-    throw error;
-  }
-}
-
 /** Formats path segments as `case.acs[2]` (keys that are not identifiers as `["a b"]`). */
 export function formatPath(path: readonly PathSegment[]): string {
   let text = '';

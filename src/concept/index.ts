@@ -1,6 +1,6 @@
 /** Public surface of fusion-framework/concept. */
 export { Concept, defineConcept } from './concept.js';
-export type { AnyConceptClass, ConceptClass, ConceptConstructor, ConceptInstance, ConceptStatics } from './concept.js';
+export type { AnyConceptClass, ConceptArgs, ConceptClass, ConceptConstructor, ConceptInstance, ConceptStatics } from './concept.js';
 export { ConceptError } from './concept-error.js';
 export type { ConceptErrorDetails } from './concept-error.js';
 export type {

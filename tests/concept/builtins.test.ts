@@ -67,7 +67,7 @@ describe('Identity and Identities', () => {
 describe('other built-ins', () => {
   it('PendingDownloadKey defaults to a random guid and a 16-byte base64url token', () => {
     const a = new PendingDownloadKey({});
-    const b = new PendingDownloadKey({});
+    const b = new PendingDownloadKey();
     expect(a.guid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(a.token).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(Buffer.from(a.token, 'base64url')).toHaveLength(16);

@@ -2,7 +2,7 @@
  * Type-level tests of the Concept API, checked by `tsc` (jest does not run this file):
  * every `@ts-expect-error` line must fail to compile, everything else must compile.
  */
-import { Case, Concept, Event, Identity, defineConcept, field } from '../../src/concept/index.js';
+import { Case, Concept, Event, Identities, Identity, PendingDownloadKey, defineConcept, field } from '../../src/concept/index.js';
 import type { ConceptInput, ConceptWire, JsonValue } from '../../src/concept/index.js';
 
 /** Compiles only when `A` and `B` are the same type. */
@@ -100,3 +100,9 @@ assertType<Equal<typeof thing.items, Identity[]>>();
 new Thing({ level: 'medium', items: [] });
 
 export { asConcept, cloned, load, notTimeline, t, thing, timelineWire, updated, wire };
+
+// The input may be left out only when every key may be omitted.
+new Identities();
+new PendingDownloadKey();
+// @ts-expect-error Case needs a name
+new Case();
