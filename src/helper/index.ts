@@ -1,0 +1,22 @@
+/** Public surface of `fusion-framework/helper`: listed name by name, internals unlisted. */
+export { toIso, fromIso, parseIso, utcNow, truncateToSeconds } from './datetime.js';
+export { FUSION_ERRORS, FusionError, isFusionError } from './errors.js';
+export type { FusionErrorCode } from './errors.js';
+export { loadFile, dumpFile, parseText, stringify, formatOf, SerializingError } from './serializing.js';
+export type { SerialFormat } from './serializing.js';
+export { ConfigError, ConfigReader, loadSslConfig } from './config.js';
+export type { SslConfig, ConfigReaderOptions, StringOptions } from './config.js';
+export { getLogger, getRootLogger, setRootLogger, createLogger, levelFromEnv, flushLogs } from './logging.js';
+export type { FusionLogger, CreateLoggerOptions } from './logging.js';
+export { Timer, startTimer, measure, sleep, every } from './timer.js';
+export type { EveryOptions } from './timer.js';
+export { traceUserOp, setAuditSink } from './tracing.js';
+export type { TracedIdentity, AuditSink, TraceOptions, AuditFields } from './tracing.js';
+export { fileChunks, textChunks, streamToFile, DEFAULT_CHUNK_SIZE } from './streaming.js';
+export type { FileChunksOptions, StreamToFileOptions } from './streaming.js';
+export { zipStream, createZip, extractZip } from './zip.js';
+export type { ZipSelection, ExtractZipOptions, ExtractZipResult } from './zip.js';
+export { withFileLock } from './file-lock.js';
+export type { FileLockOptions } from './file-lock.js';
+export { runSubprocess } from './subprocess.js';
+export type { RunSubprocessOptions, SubprocessResult, SubprocessStdio } from './subprocess.js';
