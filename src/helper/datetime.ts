@@ -42,7 +42,10 @@ export function parseIso(text: string): Date | null {
     if (oh > 23 || om > 59) return null;
     offsetMinutes = sign * (oh * 60 + om);
   }
-  const utc = Date.UTC(Number(year), mo - 1, d, h, mi, s) - offsetMinutes * 60_000;
+  // Date.UTC maps years 0-99 to 1900-1999: set the full year explicitly.
+  const base = new Date(Date.UTC(2000, mo - 1, d, h, mi, s));
+  base.setUTCFullYear(Number(year));
+  const utc = base.getTime() - offsetMinutes * 60_000;
   const date = new Date(utc);
   // Date.UTC rolls over impossible days (Feb 30): detect it by reading the day back.
   const local = new Date(utc + offsetMinutes * 60_000);
