@@ -6,6 +6,7 @@
  * that succeed, or are refused by the limit itself, are refunded.
  */
 import type { Knex } from 'knex';
+import { affectedRows } from '../storage/affected-rows.js';
 
 /** Table holding the counters. */
 export const ATTEMPTS_TABLE = 'fusion_auth_attempts';
@@ -120,10 +121,7 @@ export class LoginRateLimiter {
   /** Deletes the buckets too old to matter; returns how many went. */
   async prune(): Promise<number> {
     const horizon = Math.floor(this.#now() / this.#windowMs) * this.#windowMs - this.#windowMs;
-    const result: unknown = await this.#knex(ATTEMPTS_TABLE).where('window_start', '<', horizon).delete();
-    // pg answers the row count; knex-pglite the driver's result object.
-    if (typeof result === 'number') return result;
-    return countOf({ count: (result as { rowCount?: unknown } | null)?.rowCount });
+    return affectedRows(await this.#knex(ATTEMPTS_TABLE).where('window_start', '<', horizon).delete());
   }
 
   async #increment(key: string, windowStart: number): Promise<number> {
