@@ -2,11 +2,12 @@
  * Fast PGlite instances for tests: every fresh instance is loaded from a dump of a migrated
  * template instead of being created (initdb) and migrated again.
  *
- * Measured on the project machine (2 cores, under jest, noisy): `new PGlite()` 1.5-2.8 s
- * (initdb; the first one in a process also compiles the WASM), `clone()` 0.4-1.0 s,
- * `new PGlite({ loadDataDir })` from a gzip dump (4.5 MB) 0.4-0.9 s, `dumpDataDir('gzip')` 0.3 s.
- * Loading the dump directly costs what a clone costs (clone = dump + load) without keeping a
- * template instance open, so that is what we do.
+ * Measured on the project machine under jest (2 cores, shared with other jobs, so ranges):
+ * `new PGlite()` 2.0-3.4 s (initdb), migrating it 0.09 s, `dumpDataDir('gzip')` 0.5 s
+ * (4.5 MB), `clone()` 0.7-1.1 s, `new PGlite({ loadDataDir })` from that dump 0.6-1.2 s;
+ * `freshStorage('pglite')` 0.8-1.6 s in all, `freshStorage('postgres')` 0.1-0.3 s.
+ * Loading the dump costs what a clone costs (a clone is a dump plus a load) without keeping
+ * a template instance open, so that is what we do.
  *
  * "One template per jest worker" cannot live in memory: jest gives every test file its own
  * module registry and globals. So the dump is cached on disk, in

@@ -15,16 +15,26 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { FusionError } from '../../helper/errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { LockAttempt } from './keyed-mutex.js';
+
+/**
+ * A function run under a lock. `signal` aborts (reason: a FusionError FUSION_ERR_STORAGE) if
+ * the lock is lost while it runs: the PostgreSQL connection holding it broke.
+ */
+export type LockedFunction<T> = (signal: AbortSignal) => Promise<T>;
 
 /** Takes and releases named locks shared by every storage on the same database (and schema). */
 export interface AdvisoryLocker {
   /** Waits for `key`, runs `fn`, always releases. */
-  withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  withLock<T>(key: string, fn: LockedFunction<T>): Promise<T>;
   /** Runs `fn` under `key` only if it is free right now. */
-  tryWithLock<T>(key: string, fn: () => Promise<T>): Promise<LockAttempt<T>>;
+  tryWithLock<T>(key: string, fn: LockedFunction<T>): Promise<LockAttempt<T>>;
 }
+
+/** The signal of an in-process lock: it can never be lost. */
+const NEVER_ABORTED = new AbortController().signal;
 
 /**
  * The int64 advisory-lock id of `key` within `namespace` (the schema name, so deployments
@@ -41,13 +51,13 @@ export class LocalLocker implements AdvisoryLocker {
   readonly #mutex = new KeyedMutex();
 
   /** Waits for `key` in this process, runs `fn`, releases. */
-  withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    return this.#mutex.run(key, fn);
+  withLock<T>(key: string, fn: LockedFunction<T>): Promise<T> {
+    return this.#mutex.run(key, () => fn(NEVER_ABORTED));
   }
 
   /** Runs `fn` if no caller in this process holds or waits for `key`. */
-  tryWithLock<T>(key: string, fn: () => Promise<T>): Promise<LockAttempt<T>> {
-    return this.#mutex.tryRun(key, fn);
+  tryWithLock<T>(key: string, fn: LockedFunction<T>): Promise<LockAttempt<T>> {
+    return this.#mutex.tryRun(key, () => fn(NEVER_ABORTED));
   }
 }
 
@@ -65,21 +75,32 @@ export class PgAdvisoryLocker implements AdvisoryLocker {
   }
 
   /** Waits for `key` (here, then in PostgreSQL), runs `fn`, always unlocks. */
-  withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  withLock<T>(key: string, fn: LockedFunction<T>): Promise<T> {
     return this.#mutex.run(key, () => this.#locked(key, true, fn).then((attempt) => (attempt as { value: T }).value));
   }
 
   /** Runs `fn` only if neither this process nor another instance holds `key`. */
-  async tryWithLock<T>(key: string, fn: () => Promise<T>): Promise<LockAttempt<T>> {
+  async tryWithLock<T>(key: string, fn: LockedFunction<T>): Promise<LockAttempt<T>> {
     const local = await this.#mutex.tryRun(key, () => this.#locked(key, false, fn));
     return local.acquired ? local.value : { acquired: false };
   }
 
-  async #locked<T>(key: string, wait: boolean, fn: () => Promise<T>): Promise<LockAttempt<T>> {
+  async #locked<T>(key: string, wait: boolean, fn: LockedFunction<T>): Promise<LockAttempt<T>> {
     const id = advisoryLockId(this.#namespace, key);
     const client = new pg.Client({ connectionString: this.#connectionString });
-    // An idle client whose server goes away emits 'error': report it instead of crashing.
-    client.on('error', this.#onError);
+    const lost = new AbortController();
+    let ending = false;
+    const onLost = (error?: Error): void => {
+      if (ending || lost.signal.aborted) return;
+      const why = error?.message ?? 'connection closed';
+      lost.abort(new FusionError('FUSION_ERR_STORAGE', `advisory lock "${key}" lost (${why}): its PostgreSQL connection broke`));
+    };
+    // A client whose server goes away emits 'error': report it instead of crashing.
+    client.on('error', (error: Error) => {
+      this.#onError(error);
+      onLost(error);
+    });
+    client.on('end', () => onLost());
     try {
       await client.connect();
       if (wait) {
@@ -89,12 +110,13 @@ export class PgAdvisoryLocker implements AdvisoryLocker {
         if (!result.rows[0]?.locked) return { acquired: false };
       }
       try {
-        return { acquired: true, value: await fn() };
+        return { acquired: true, value: await fn(lost.signal) };
       } finally {
         // Closing the session releases the lock too; unlocking first makes it immediate.
-        await client.query('SELECT pg_advisory_unlock($1::bigint)', [id]).catch(this.#onError);
+        if (!lost.signal.aborted) await client.query('SELECT pg_advisory_unlock($1::bigint)', [id]).catch(this.#onError);
       }
     } finally {
+      ending = true;
       await client.end().catch(this.#onError);
     }
   }

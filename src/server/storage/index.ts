@@ -8,6 +8,7 @@ export type {
   CaseFilter,
   FusionStorage,
   LockAttempt,
+  LockedFunction,
   NewSession,
   SessionPatch,
   StorageKind,

@@ -2,7 +2,7 @@
 import type { Knex } from 'knex';
 import type { Case, Identity } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
-import type { AdvisoryLocker } from './advisory-lock.js';
+import type { AdvisoryLocker, LockedFunction } from './advisory-lock.js';
 import { affectedRows } from './affected-rows.js';
 import { CASE_TABLE, attachCaseRow, caseRow, decodeCase, insertCase, isUuid, whereVisible } from './case-rows.js';
 import type { LockAttempt } from './keyed-mutex.js';
@@ -169,12 +169,12 @@ export class KnexStorage implements FusionStorage {
   }
 
   /** Runs `fn` holding the named lock (all instances on this database and schema). */
-  async withAdvisoryLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  async withAdvisoryLock<T>(key: string, fn: LockedFunction<T>): Promise<T> {
     return this.#locker.withLock(checkKey(key), fn);
   }
 
   /** Runs `fn` under the named lock if it is free now; else `{acquired: false}`. */
-  async tryAdvisoryLock<T>(key: string, fn: () => Promise<T>): Promise<LockAttempt<T>> {
+  async tryAdvisoryLock<T>(key: string, fn: LockedFunction<T>): Promise<LockAttempt<T>> {
     return this.#locker.tryWithLock(checkKey(key), fn);
   }
 }

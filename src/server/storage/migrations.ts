@@ -58,6 +58,26 @@ export const FUSION_MIGRATIONS: readonly StorageMigration[] = [
       await knex.schema.dropTable('fusion_case');
     },
   },
+  {
+    // Pending one-time download keys (src/server/download): any instance can serve any key.
+    name: 'fusion/0002_pending_download',
+    async up(knex) {
+      await knex.schema.createTable('fusion_pending_download', (t) => {
+        t.uuid('guid').primary();
+        t.text('token_hash').notNullable();
+        t.text('filepath').notNullable();
+        t.text('filename').notNullable();
+        t.text('kind').notNullable().checkIn(['file', 'directory'], 'fusion_pending_download_kind_check');
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.timestamp('expires_at', { useTz: true }).notNullable();
+        t.text('resume_hash').nullable();
+        t.index(['expires_at'], 'fusion_pending_download_expires_idx');
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTable('fusion_pending_download');
+    },
+  },
 ];
 
 /** Checks a migration list: every entry has a non-empty unique name and an `up` function. */

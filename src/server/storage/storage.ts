@@ -1,8 +1,10 @@
 /** The storage contract every server API codes against (one implementation: KnexStorage). */
 import type { Knex } from 'knex';
 import type { Case, Identity } from '../../concept/index.js';
+import type { LockedFunction } from './advisory-lock.js';
 import type { LockAttempt } from './keyed-mutex.js';
 
+export type { LockedFunction } from './advisory-lock.js';
 export type { LockAttempt } from './keyed-mutex.js';
 
 /** A Case class (Case or a subclass such as TimelineCase) that rows are decoded with. */
@@ -104,8 +106,11 @@ export interface FusionStorage {
   deleteSession(token: string): Promise<void>;
   /** Deletes expired sessions; returns how many. */
   pruneSessions(): Promise<number>;
-  /** Runs `fn` while holding the named lock, across every instance on this database and schema. */
-  withAdvisoryLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` while holding the named lock, across every instance on this database and schema;
+   * `fn` may take an AbortSignal that fires if the lock is lost (PostgreSQL connection broken).
+   */
+  withAdvisoryLock<T>(key: string, fn: LockedFunction<T>): Promise<T>;
   /** Runs `fn` under the named lock only if it is free now (singleton tasks skip a busy turn). */
-  tryAdvisoryLock<T>(key: string, fn: () => Promise<T>): Promise<LockAttempt<T>>;
+  tryAdvisoryLock<T>(key: string, fn: LockedFunction<T>): Promise<LockAttempt<T>>;
 }

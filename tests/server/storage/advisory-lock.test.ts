@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import { Case } from '../../../src/concept/index.js';
 import { advisoryLockId } from '../../../src/server/storage/advisory-lock.js';
 import { openStorage } from '../../../src/server/storage/open-storage.js';
-import { TEST_PG_URL, describeStorage, freshStorage } from '../../helpers/storage.js';
+import { TEST_PG_URL, describeStorage, freshStorage, quietLogger } from '../../helpers/storage.js';
 
 /** A promise plus its resolve function. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -25,13 +25,19 @@ async function waitFor(condition: () => Promise<boolean>, ms = 15_000): Promise<
   }
 }
 
+/** pg_locks condition and bindings selecting the advisory lock of `key` in `namespace`. */
+function lockRow(namespace: string, key: string): [string, string[]] {
+  const id = BigInt.asUintN(64, BigInt(advisoryLockId(namespace, key)));
+  return [
+    `locktype = 'advisory' AND classid = ?::bigint::oid AND objid = ?::bigint::oid AND objsubid = 1`,
+    [(id >> 32n).toString(), (id & 0xffffffffn).toString()],
+  ];
+}
+
 /** How many sessions wait in PostgreSQL for the advisory lock of `key` in `namespace`. */
 async function pgWaiters(knex: Knex, namespace: string, key: string): Promise<number> {
-  const id = BigInt.asUintN(64, BigInt(advisoryLockId(namespace, key)));
-  const result = await knex.raw<{ rows: { n: string }[] }>(
-    `SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = ?::bigint::oid AND objid = ?::bigint::oid AND objsubid = 1`,
-    [(id >> 32n).toString(), (id & 0xffffffffn).toString()],
-  );
+  const [where, bindings] = lockRow(namespace, key);
+  const result = await knex.raw<{ rows: { n: string }[] }>(`SELECT count(*) AS n FROM pg_locks WHERE ${where} AND NOT granted`, bindings);
   return Number(result.rows[0]?.n ?? 0);
 }
 
@@ -102,6 +108,12 @@ describeStorage('storage: advisory locks', (getStorage, kind) => {
     expect(await storage.tryAdvisoryLock(key, async () => 42)).toEqual({ acquired: true, value: 42 });
   });
 
+  it('hands the function a signal that stays quiet while the lock is held', async () => {
+    const signal = await getStorage().withAdvisoryLock(`signal-${randomUUID()}`, async (s) => s);
+    expect(signal).toBeInstanceOf(AbortSignal);
+    expect(signal.aborted).toBe(false);
+  });
+
   it('refuses an empty key', async () => {
     await expect(getStorage().withAdvisoryLock('', async () => 1)).rejects.toMatchObject({ code: 'FUSION_ERR_BAD_REQUEST' });
   });
@@ -137,6 +149,19 @@ describeStorage('storage: advisory locks', (getStorage, kind) => {
       }
     });
 
+    it('aborts the signal when the connection holding the lock breaks', async () => {
+      const storage = getStorage();
+      const key = `lost-${randomUUID()}`;
+      const [where, bindings] = lockRow(storage.schema!, key);
+      const reason = await storage.withAdvisoryLock(key, async (signal) => {
+        await storage.knex.raw(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE ${where} AND granted`, bindings);
+        await waitFor(async () => signal.aborted);
+        return signal.reason as unknown;
+      });
+      expect(reason).toMatchObject({ code: 'FUSION_ERR_STORAGE', message: expect.stringContaining(`advisory lock "${key}" lost`) });
+      expect(await storage.tryAdvisoryLock(key, async () => 'free again')).toEqual({ acquired: true, value: 'free again' });
+    });
+
     it('does not exclude storages of different schemas', async () => {
       const storage = getStorage();
       const elsewhere = await freshStorage('postgres');
@@ -149,4 +174,4 @@ describeStorage('storage: advisory locks', (getStorage, kind) => {
       }
     });
   }
-});
+}, { logger: quietLogger });
