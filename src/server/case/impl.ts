@@ -1,0 +1,278 @@
+/**
+ * FusionCaseAPI: the six case routes of edf_fusion over `server.storage`, each step
+ * overridable by subclassing (`protected async createCase(ctx)`...) or by a hook
+ * (`new FusionCaseAPI({ hooks: { createCase: async (ctx, next) => ... } })`).
+ */
+import type { FastifyInstance } from 'fastify';
+import { Case } from '../../concept/index.js';
+import type { Identity } from '../../concept/index.js';
+import { FusionError } from '../../helper/errors.js';
+import { FusionAPI } from '../api.js';
+import type { RouteContext } from '../route.js';
+import type { FusionServer } from '../server.js';
+import { readCaseConfig } from './config.js';
+import type { FusionCaseConfig } from './config.js';
+import { checkCaseHooks } from './context.js';
+import type {
+  AttachCaseContext,
+  CaseCallerContext,
+  CaseEventCategory,
+  CaseStepName,
+  CaseSteps,
+  CreateCaseContext,
+  DeleteCaseContext,
+  EnumerateCasesContext,
+  FusionCaseClass,
+  FusionCaseHooks,
+  RetrieveCaseContext,
+  UpdateCaseContext,
+} from './context.js';
+import { caseRouteSpecs } from './routes.js';
+
+/** Options of FusionCaseAPI. */
+export interface FusionCaseAPIOptions<C extends Case = Case> {
+  /** Case class cases are decoded with (a subclass such as TimelineCase); default the server's. It becomes the server's caseClass. */
+  caseClass?: FusionCaseClass<C>;
+  /** The parsed `case` section; default: read from the server's config (defaults when absent). */
+  config?: FusionCaseConfig;
+  /** Replacements for steps; each gets `(ctx, next)` where `next()` runs the class's own step. */
+  hooks?: FusionCaseHooks<C>;
+}
+
+type RequestContext = RouteContext<unknown, unknown, false>;
+
+/** Lock key serializing updates of one case across instances (close vs. edit races). */
+function caseLockKey(guid: string): string {
+  return `fusion:case:${guid}`;
+}
+
+function isCaseClass(value: unknown): value is FusionCaseClass {
+  if (typeof value !== 'function') return false;
+  const cls = value as unknown as Partial<Record<'fromJSON' | 'jsonSchema', unknown>>;
+  return typeof cls.fromJSON === 'function' && typeof cls.jsonSchema === 'function';
+}
+
+function bodyObject(body: unknown, conceptName: string): Record<string, unknown> {
+  if (typeof body === 'object' && body !== null && !Array.isArray(body)) return body as Record<string, unknown>;
+  const got = body === undefined ? 'no body' : Array.isArray(body) ? 'a list' : `${body === null ? 'null' : typeof body}`;
+  throw new FusionError('FUSION_ERR_VALIDATION', `body: expected a JSON object (a ${conceptName}), got ${got}`);
+}
+
+/** The case API: GET /api/cases, POST /api/case, GET/PUT/DELETE /api/case/:case_guid, PUT .../attach/:next_case_guid. */
+export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
+  /** The API name. */
+  readonly name: string = 'case';
+  readonly #hooks: FusionCaseHooks<C>;
+  readonly #givenClass: FusionCaseClass<C> | undefined;
+  readonly #givenConfig: FusionCaseConfig | undefined;
+  #caseClass: FusionCaseClass<C> | null = null;
+  #config: FusionCaseConfig | null = null;
+  #server: FusionServer | null = null;
+
+  constructor(options: FusionCaseAPIOptions<C> = {}) {
+    super();
+    if (typeof options !== 'object' || options === null) throw new TypeError('FusionCaseAPI: options must be an object');
+    if (options.caseClass !== undefined && !isCaseClass(options.caseClass)) {
+      throw new TypeError('FusionCaseAPI: options.caseClass must be Case or a subclass (with fromJSON and jsonSchema)');
+    }
+    if (options.config !== undefined && typeof options.config?.allowEmptyAcs !== 'boolean') {
+      throw new TypeError('FusionCaseAPI: options.config must be a parsed case section (see parseCaseConfig)');
+    }
+    checkCaseHooks(options.hooks);
+    this.#hooks = { ...options.hooks };
+    this.#givenClass = options.caseClass;
+    this.#givenConfig = options.config;
+    this.#caseClass = options.caseClass ?? null;
+  }
+
+  /** The case class (known once set up, or when given in the options). */
+  get caseClass(): FusionCaseClass<C> {
+    if (this.#caseClass === null) throw new Error('FusionCaseAPI: caseClass is known once the API is set up');
+    return this.#caseClass;
+  }
+
+  /** The parsed `case` config (after setup). */
+  get config(): FusionCaseConfig {
+    if (this.#config === null) throw new Error('FusionCaseAPI: config is available once the API is set up');
+    return this.#config;
+  }
+
+  /** The server this API is mounted on (after setup). */
+  protected get server(): FusionServer {
+    if (this.#server === null) throw new Error('FusionCaseAPI: the server is known once the API is set up');
+    return this.#server;
+  }
+
+  /** Adds the six routes and installs the retrieve step as the server's case loader. */
+  setup(app: FastifyInstance, server: FusionServer): void {
+    this.#server = server;
+    this.#caseClass = this.#resolveClass(server);
+    this.#config = this.#givenConfig ?? readCaseConfig(server.config.raw.case ?? {}, { baseDir: server.config.baseDir });
+    server.setCaseLoader((guid) => this.#retrieve(guid));
+    // Bodies are decoded by the case class itself (the same declarations the schemas derive
+    // from) in the handlers: fastify's default ajv would coerce types (42 -> "42") and drop
+    // unknown keys instead of refusing them. GUID params are checked by route()'s prologue.
+    app.setValidatorCompiler(() => () => true);
+    const specs = caseRouteSpecs(this.caseClass);
+    server.route(app, specs.enumerateCases, (ctx) => this.#enumerate(ctx));
+    server.route(app, specs.createCase, (ctx) => this.#create(ctx));
+    server.route(app, specs.retrieveCase, (ctx) => ctx.case);
+    server.route(app, specs.updateCase, (ctx) => this.#update(ctx));
+    server.route(app, specs.deleteCase, (ctx) => this.#delete(ctx));
+    server.route(app, specs.attachCase, (ctx) => this.#attach(ctx));
+  }
+
+  /** Default create step: stores `ctx.case` (FUSION_ERR_CASE_EXISTS, 409, when its guid is taken). */
+  protected async createCase(ctx: CreateCaseContext<C>): Promise<C> {
+    return ctx.server.storage.createCase(ctx.case);
+  }
+
+  /** Default retrieve step: the stored case, or null. */
+  protected async retrieveCase(ctx: RetrieveCaseContext<C>): Promise<C | null> {
+    return ctx.server.storage.retrieveCase(ctx.caseClass, ctx.caseGuid);
+  }
+
+  /**
+   * Default update step: under a per-case lock (all instances), reloads the case, applies the
+   * patch with `Case.update` (refused when closed, readonly keys only with their value) and
+   * stores it. Nothing is stored when any of it fails.
+   */
+  protected async updateCase(ctx: UpdateCaseContext<C>): Promise<C> {
+    const { storage } = ctx.server;
+    return storage.withAdvisoryLock(caseLockKey(ctx.caseGuid), async () => {
+      const current = await storage.retrieveCase(ctx.caseClass, ctx.caseGuid);
+      if (current === null) throw new FusionError('FUSION_ERR_CASE_NOT_FOUND', `case ${ctx.caseGuid} not found`);
+      return storage.updateCase(current.clone().update(ctx.body, { unknownKeys: 'reject' }));
+    });
+  }
+
+  /** Default delete step: deletes the stored case; false when it was gone already. */
+  protected async deleteCase(ctx: DeleteCaseContext<C>): Promise<boolean> {
+    return ctx.server.storage.deleteCase(ctx.caseGuid);
+  }
+
+  /** Default enumerate step: the stored cases visible to `ctx.acs` (all when undefined), filtered in SQL. */
+  protected async enumerateCases(ctx: EnumerateCasesContext<C>): Promise<C[]> {
+    return ctx.server.storage.enumerateCases(ctx.caseClass, ctx.acs === undefined ? {} : { acs: ctx.acs });
+  }
+
+  /** Default attach step: re-keys the stored case to `nextCaseGuid` and marks it managed, atomically. */
+  protected async attachCase(ctx: AttachCaseContext<C>): Promise<C | null> {
+    return ctx.server.storage.attachCase(ctx.caseClass, ctx.caseGuid, ctx.nextCaseGuid);
+  }
+
+  /**
+   * Called after a case was created, updated, deleted or attached (stored already). A no-op
+   * until the events API exists; override it to notify. A throw is logged, never answered:
+   * the change is done.
+   */
+  protected async onCaseEvent(_category: CaseEventCategory, _case: C): Promise<void> {}
+
+  #resolveClass(server: FusionServer): FusionCaseClass<C> {
+    const given = this.#givenClass;
+    if (given === undefined) {
+      if (!isCaseClass(server.caseClass)) throw new TypeError('FusionCaseAPI: server.caseClass must be Case or a subclass');
+      return server.caseClass as unknown as FusionCaseClass<C>;
+    }
+    if (server.caseClass !== Case && server.caseClass !== given) {
+      throw new TypeError(
+        `FusionCaseAPI: the server decodes cases as ${server.caseClass.conceptName} but the case API as ${given.conceptName}: give the class to one of them`,
+      );
+    }
+    server.caseClass = given;
+    return given;
+  }
+
+  /** Runs step `name`: the hook when there is one (with `next` = the class's step), else the class's step. */
+  #run<K extends CaseStepName>(name: K, ctx: CaseSteps<C>[K][0]): Promise<CaseSteps<C>[K][1]> {
+    const step = this[name] as unknown as (ctx: CaseSteps<C>[K][0]) => Promise<CaseSteps<C>[K][1]>;
+    const next = (): Promise<CaseSteps<C>[K][1]> => step.call(this, ctx);
+    const hook = this.#hooks[name];
+    if (hook === undefined) return next();
+    return Promise.resolve((hook as (c: CaseSteps<C>[K][0], n: typeof next) => CaseSteps<C>[K][1] | Promise<CaseSteps<C>[K][1]>)(ctx, next));
+  }
+
+  #retrieve(caseGuid: string): Promise<C | null> {
+    return this.#run('retrieveCase', { server: this.server, caseClass: this.caseClass, caseGuid });
+  }
+
+  #caller(ctx: RequestContext): CaseCallerContext<C> {
+    return {
+      server: this.server,
+      caseClass: this.caseClass,
+      request: ctx.request,
+      identity: ctx.identity,
+      managed: this.#isManaged(ctx.identity),
+    };
+  }
+
+  #isManaged(identity: Identity): boolean {
+    return this.server.authorizer?.isManaged(identity) ?? false;
+  }
+
+  #checkAcs(acs: readonly string[], managed: boolean): void {
+    if (acs.length === 0 && !managed && !this.config.allowEmptyAcs) {
+      throw new FusionError('FUSION_ERR_VALIDATION', `${this.caseClass.conceptName}.acs: must name at least one user or group (case.allow_empty_acs is false)`);
+    }
+  }
+
+  async #emit(category: CaseEventCategory, caseObj: C): Promise<void> {
+    try {
+      await this.onCaseEvent(category, caseObj);
+    } catch (error) {
+      this.server.logger.error({ err: error, category, case_guid: caseObj.guid }, 'case API: onCaseEvent failed');
+    }
+  }
+
+  async #enumerate(ctx: RequestContext): Promise<C[]> {
+    const caller = this.#caller(ctx);
+    const acs = caller.managed ? undefined : [...ctx.identity.acs];
+    const cases = await this.#run('enumerateCases', { ...caller, acs });
+    const authorizer = this.server.authorizer;
+    return authorizer === null ? cases : cases.filter((c) => authorizer.canAccessCase(ctx.identity, c));
+  }
+
+  async #create(ctx: RequestContext): Promise<C> {
+    const caller = this.#caller(ctx);
+    const body = bodyObject(ctx.body, this.caseClass.conceptName);
+    const decoded = this.caseClass.fromJSON(body, { unknownKeys: 'reject' });
+    const caseObj = decoded.managed === caller.managed ? decoded : this.caseClass.fromJSON({ ...decoded.toJSON(), managed: caller.managed });
+    this.#checkAcs(caseObj.acs, caller.managed);
+    const created = await this.#run('createCase', { ...caller, body, case: caseObj });
+    await this.#emit('create_case', created);
+    return created;
+  }
+
+  async #update(ctx: RequestContext): Promise<C> {
+    const caller = this.#caller(ctx);
+    const current = ctx.case as C;
+    const body = bodyObject(ctx.body, this.caseClass.conceptName);
+    const preview = current.clone().update(body, { unknownKeys: 'reject' }); // refuses bad input before any step runs
+    if (Object.hasOwn(body, 'acs')) this.#checkAcs(preview.acs, caller.managed);
+    const updated = await this.#run('updateCase', { ...caller, caseGuid: ctx.params.case_guid!, case: current, body });
+    await this.#emit('update_case', updated);
+    return updated;
+  }
+
+  async #delete(ctx: RequestContext): Promise<undefined> {
+    const caller = this.#caller(ctx);
+    const current = ctx.case as C;
+    const deleted = await this.#run('deleteCase', { ...caller, caseGuid: ctx.params.case_guid!, case: current });
+    if (!deleted) throw new FusionError('FUSION_ERR_CASE_NOT_FOUND', `case ${current.guid} not found`);
+    await this.#emit('delete_case', current);
+    return undefined;
+  }
+
+  async #attach(ctx: RequestContext): Promise<C> {
+    const caller = this.#caller(ctx);
+    const current = ctx.case as C;
+    if (!caller.managed) {
+      throw new FusionError('FUSION_ERR_FORBIDDEN', 'attach_case: only service clients (X-Fusion-API-Token) may attach a case');
+    }
+    const nextCaseGuid = ctx.params.next_case_guid!;
+    const attached = await this.#run('attachCase', { ...caller, caseGuid: ctx.params.case_guid!, nextCaseGuid, case: current });
+    if (attached === null) throw new FusionError('FUSION_ERR_CASE_NOT_FOUND', `case ${current.guid} not found`);
+    await this.#emit('attach_case', attached);
+    return attached;
+  }
+}

@@ -1,0 +1,73 @@
+/** Shared by the case API tests: users, raw HTTP, storage snapshots, quiet audit. */
+import { afterAll, beforeAll } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { request } from 'undici';
+import { setAuditSink } from '../../../src/helper/tracing.js';
+import type { Case } from '../../../src/concept/index.js';
+import type { FusionStorage } from '../../../src/server/storage/storage.js';
+import { createTestServer, mergeConfig } from '../../../src/server/testing/index.js';
+import type { TestServer, TestServerOptions, TestUser } from '../../../src/server/testing/index.js';
+
+/** alice (soc, admins: may delete), bob (soc), eve (outsiders). */
+export const USERS: TestUser[] = [
+  { username: 'alice', password: 'alice-pw', groups: ['soc', 'admins'] },
+  { username: 'bob', password: 'bob-pw', groups: ['soc'] },
+  { username: 'eve', password: 'eve-pw', groups: ['outsiders'] },
+];
+
+/** Starts a test server on `storage` with USERS and can_delete_acs [admins]; `clients.user` is alice. */
+export function startCaseServer<C extends Case = Case>(storage: FusionStorage, options: TestServerOptions<C> = {}): Promise<TestServer<C>> {
+  return createTestServer<C>({
+    users: USERS,
+    storage,
+    ...options,
+    config: mergeConfig({ auth: { can_delete_acs: ['admins'] } }, options.config ?? {}),
+  });
+}
+
+/** A tag unique to one test, for case names (suites share their storage). */
+export function tag(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** Keeps the audit lines of this file off the console. */
+export function silenceAudit(): void {
+  beforeAll(() => setAuditSink({ info: () => undefined, warn: () => undefined }));
+  afterAll(() => setAuditSink(undefined));
+}
+
+/** A raw HTTP answer with its parsed JSON body. */
+export interface RawAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** Sends one request with exactly the given headers and body (no client-side checks). */
+export async function raw(
+  baseUrl: string,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  options: { headers?: Record<string, string>; body?: string | Buffer; json?: unknown } = {},
+): Promise<RawAnswer> {
+  const headers = { ...options.headers };
+  let body = options.body;
+  if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+    headers['content-type'] ??= 'application/json';
+  }
+  const response = await request(`${baseUrl}${path}`, { method, headers, body });
+  const text = await response.body.text();
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    parsed = { text };
+  }
+  return { status: response.statusCode, body: parsed };
+}
+
+/** Every stored case document, by guid (to check that a refused request changed nothing). */
+export async function snapshot(storage: FusionStorage): Promise<Record<string, unknown>> {
+  const rows = await storage.knex('fusion_case').select('guid', 'document').orderBy('guid');
+  return Object.fromEntries(rows.map((row: { guid: string; document: unknown }) => [row.guid, row.document]));
+}

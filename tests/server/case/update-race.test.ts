@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Case } from '../../../src/concept/index.js';
+import type { FusionStorage } from '../../../src/server/storage/storage.js';
+import type { TestServer } from '../../../src/server/testing/index.js';
+import { describeStorage } from '../../helpers/storage.js';
+import { silenceAudit, startCaseServer, tag } from './helpers.js';
+
+/** The storage, except that updateCase of a case described 'slow edit' waits for `release()`. */
+function gatedStorage(storage: FusionStorage): { storage: FusionStorage; release: () => void; held: Promise<void> } {
+  let release!: () => void;
+  let onHeld!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const held = new Promise<void>((resolve) => (onHeld = resolve));
+  const updateCase = async <C extends Case>(c: C): Promise<C> => {
+    if (c.description === 'slow edit') {
+      onHeld();
+      await gate;
+    }
+    return storage.updateCase(c);
+  };
+  const proxy = new Proxy(storage, {
+    get(target, property) {
+      if (property === 'updateCase') return updateCase;
+      const value: unknown = Reflect.get(target, property, target);
+      // methods (not own properties such as knex) run on the real storage: it keeps #private state
+      return typeof value === 'function' && !Object.hasOwn(target, property) ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { storage: proxy, release, held };
+}
+
+describeStorage('FusionCaseAPI update serialization', (getStorage) => {
+  silenceAudit();
+  let t: TestServer;
+  let gated: ReturnType<typeof gatedStorage>;
+
+  beforeAll(async () => {
+    gated = gatedStorage(getStorage());
+    t = await startCaseServer(gated.storage);
+  }, 60_000);
+
+  afterAll(async () => {
+    gated?.release();
+    await t?.close();
+  });
+
+  it('never lets an edit that loaded the case before a close overwrite the close', async () => {
+    const alice = t.clients.user;
+    const created = await alice.case.createCase({ name: `race ${tag()}` });
+    const edit = alice.case.updateCase(created.guid, { description: 'slow edit' });
+    await gated.held; // the edit has loaded the open case and is about to store it
+    const close = alice.case.closeCase(created.guid);
+    await Promise.race([close.catch(() => undefined), sleep(300)]); // without a per-case lock the close lands here
+    gated.release();
+    const [edited, closed] = await Promise.all([edit, close]);
+    expect(edited.description).toBe('slow edit');
+    expect(closed.closed).toBeInstanceOf(Date);
+    const final = await getStorage().retrieveCase(t.server.caseClass, created.guid);
+    expect(final?.closed).toBeInstanceOf(Date);
+    expect(final?.description).toBe('slow edit');
+  });
+});
