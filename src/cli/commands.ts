@@ -1,0 +1,8 @@
+/** The table of `fusion` sub-commands: add a command by adding its entry here. */
+import type { FusionCommand } from './command.js';
+import { hashPasswordCommand } from './commands/hash-password.js';
+import { serveCommand } from './commands/serve.js';
+import { versionCommand } from './commands/version.js';
+
+/** Every `fusion` sub-command, in the order `fusion help` lists them. */
+export const COMMANDS: readonly FusionCommand[] = [serveCommand, hashPasswordCommand, versionCommand];

@@ -1,0 +1,62 @@
+/** `fusion serve --config FILE`: loads the config, mounts the built-in APIs, listens until SIGINT/SIGTERM. */
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../../helper/config.js';
+import { createLogger, setRootLogger } from '../../helper/logging.js';
+import { loadConfig } from '../../server/config.js';
+import { FusionServer } from '../../server/server.js';
+import { EXIT_USAGE } from '../command.js';
+import type { FusionCommand } from '../command.js';
+
+function fail(message: string, code: number): number {
+  process.stderr.write(`fusion serve: ${message}\n`);
+  return code;
+}
+
+/** Runs `fusion serve`; resolves to undefined once listening (signals end the process), else an exit code. */
+export async function runServe(args: readonly string[]): Promise<number | void> {
+  let values: { config?: string; host?: string; port?: string };
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: { config: { type: 'string', short: 'c' }, host: { type: 'string' }, port: { type: 'string', short: 'p' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    return fail(`${(error as Error).message}\nusage: ${serveCommand.usage}`, EXIT_USAGE);
+  }
+  const path = values.config ?? process.env.FUSION_CONFIG;
+  if (!path) return fail(`--config FILE is required (or set FUSION_CONFIG)\nusage: ${serveCommand.usage}`, EXIT_USAGE);
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port must be an integer between 0 and 65535, got ${values.port}`, EXIT_USAGE);
+  }
+  let server: FusionServer;
+  try {
+    const config = await loadConfig(path);
+    const logger = createLogger({ level: config.server.logLevel, name: config.info?.api });
+    setRootLogger(logger);
+    server = await FusionServer.fromConfig(config, { logger });
+  } catch (error) {
+    if (error instanceof ConfigError) return fail(`configuration error: ${error.message}`, EXIT_USAGE);
+    return fail(`cannot build the server: ${(error as Error).message}`, 1);
+  }
+  const uninstall = server.installSignalHandlers();
+  try {
+    await server.listen({ ...(values.host === undefined ? {} : { host: values.host }), ...(port === undefined ? {} : { port }) });
+  } catch (error) {
+    uninstall();
+    await server.close().catch(() => undefined);
+    if (error instanceof ConfigError) return fail(`configuration error: ${error.message}`, EXIT_USAGE);
+    return fail(`cannot start: ${(error as Error).message}`, 1);
+  }
+}
+
+/** The `serve` command. */
+export const serveCommand: FusionCommand = {
+  name: 'serve',
+  summary: 'Run a server from a config file (built-in APIs whose sections are present)',
+  usage: 'fusion serve --config FILE [--host HOST] [--port PORT]',
+  run: runServe,
+};

@@ -1,0 +1,39 @@
+/**
+ * The OpenAPI document, built by @fastify/swagger from the route schemas (route() puts the
+ * envelope in every response schema): JSON at /api/openapi.json, UI at /api/docs.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import type { FusionConfig } from './config.js';
+import { FUSION_VERSION } from './version.js';
+
+/** Path of the OpenAPI document. */
+export const OPENAPI_PATH = '/api/openapi.json';
+/** Path of the OpenAPI UI. */
+export const DOCS_PATH = '/api/docs';
+
+/** Registers the OpenAPI collector (before any route), the document route and the UI. */
+export function installOpenApi(fastify: FastifyInstance, config: FusionConfig): void {
+  const cookieName = config.auth?.cookie.name ?? 'FUSION_SESSION';
+  fastify.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: config.info?.api ?? 'fusion service',
+        version: config.info?.version ?? FUSION_VERSION,
+        description: 'Every answer is an envelope: {status, data, count} on success, {status, message, code, request_id} on error.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-Fusion-API-Token' },
+          session: { type: 'apiKey', in: 'cookie', name: cookieName },
+        },
+      },
+    },
+  });
+  fastify.register(swaggerUi, { routePrefix: DOCS_PATH, staticCSP: true });
+  fastify.register(async (app) => {
+    app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => fastify.swagger());
+  });
+}
