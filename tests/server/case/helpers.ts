@@ -71,3 +71,27 @@ export async function snapshot(storage: FusionStorage): Promise<Record<string, u
   const rows = await storage.knex('fusion_case').select('guid', 'document').orderBy('guid');
   return Object.fromEntries(rows.map((row: { guid: string; document: unknown }) => [row.guid, row.document]));
 }
+
+/** The storage, except that updateCase of a case described 'slow edit' waits for `release()`. */
+export function gatedStorage(storage: FusionStorage): { storage: FusionStorage; release: () => void; held: Promise<void> } {
+  let release!: () => void;
+  let onHeld!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const held = new Promise<void>((resolve) => (onHeld = resolve));
+  const updateCase = async <C extends Case>(c: C): Promise<C> => {
+    if (c.description === 'slow edit') {
+      onHeld();
+      await gate;
+    }
+    return storage.updateCase(c);
+  };
+  const proxy = new Proxy(storage, {
+    get(target, property) {
+      if (property === 'updateCase') return updateCase;
+      const value: unknown = Reflect.get(target, property, target);
+      // methods (not own properties such as knex) run on the real storage: it keeps #private state
+      return typeof value === 'function' && !Object.hasOwn(target, property) ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { storage: proxy, release, held };
+}

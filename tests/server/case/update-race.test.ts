@@ -1,34 +1,8 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Case } from '../../../src/concept/index.js';
-import type { FusionStorage } from '../../../src/server/storage/storage.js';
 import type { TestServer } from '../../../src/server/testing/index.js';
 import { describeStorage } from '../../helpers/storage.js';
-import { silenceAudit, startCaseServer, tag } from './helpers.js';
-
-/** The storage, except that updateCase of a case described 'slow edit' waits for `release()`. */
-function gatedStorage(storage: FusionStorage): { storage: FusionStorage; release: () => void; held: Promise<void> } {
-  let release!: () => void;
-  let onHeld!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  const held = new Promise<void>((resolve) => (onHeld = resolve));
-  const updateCase = async <C extends Case>(c: C): Promise<C> => {
-    if (c.description === 'slow edit') {
-      onHeld();
-      await gate;
-    }
-    return storage.updateCase(c);
-  };
-  const proxy = new Proxy(storage, {
-    get(target, property) {
-      if (property === 'updateCase') return updateCase;
-      const value: unknown = Reflect.get(target, property, target);
-      // methods (not own properties such as knex) run on the real storage: it keeps #private state
-      return typeof value === 'function' && !Object.hasOwn(target, property) ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-  return { storage: proxy, release, held };
-}
+import { gatedStorage, silenceAudit, startCaseServer, tag } from './helpers.js';
 
 describeStorage('FusionCaseAPI update serialization', (getStorage) => {
   silenceAudit();
