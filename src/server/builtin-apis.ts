@@ -4,7 +4,7 @@ import type { FusionAPI } from './api.js';
 import type { FusionConfig } from './config.js';
 import { FUSION_VERSION } from './version.js';
 
-/** Builds the APIs whose sections are present in `config`: auth, info, constant (in this order). */
+/** Builds the APIs whose sections are present in `config`: auth, info, constant, case, download (in this order). */
 export async function builtinApis(config: FusionConfig): Promise<FusionAPI[]> {
   const apis: FusionAPI[] = [];
   if (config.auth) {
@@ -19,6 +19,14 @@ export async function builtinApis(config: FusionConfig): Promise<FusionAPI[]> {
   if (config.constant) {
     const { FusionConstantAPI } = await import('./constant/impl.js');
     apis.push(new FusionConstantAPI({ path: config.constant.path, authRequired: config.constant.authRequired }));
+  }
+  if (config.case) {
+    const { FusionCaseAPI } = await import('./case/impl.js');
+    apis.push(new FusionCaseAPI({ config: config.case }));
+  }
+  if (config.download) {
+    const { FusionDownloadAPI } = await import('./download/impl.js');
+    apis.push(new FusionDownloadAPI({ ...config.download }));
   }
   return apis;
 }

@@ -10,8 +10,12 @@ import { loadFile } from '../helper/serializing.js';
 import { isFusionError } from '../helper/errors.js';
 import { parseAuthConfig } from './auth/config.js';
 import type { FusionAuthConfig } from './auth/config.js';
+import { parseCaseConfig } from './case/config.js';
+import type { FusionCaseConfig } from './case/config.js';
 import { parseConstantConfig } from './constant/config.js';
 import type { FusionConstantConfig } from './constant/config.js';
+import { parseDownloadConfig } from './download/config.js';
+import type { FusionDownloadConfig } from './download/config.js';
 import { parseInfoConfig } from './info/config.js';
 import type { FusionInfoConfig } from './info/config.js';
 
@@ -53,7 +57,9 @@ export interface FusionConfig {
   auth?: FusionAuthConfig;
   info?: FusionInfoConfig;
   constant?: FusionConstantConfig;
-  /** Raw sections of APIs that parse their own (`case`, `event`, ...), by name. */
+  case?: FusionCaseConfig;
+  download?: FusionDownloadConfig;
+  /** Raw sections of APIs (`case`, `download`, `event`, ...), by name, as in the document. */
   raw: Record<string, unknown>;
   /** Sections read by the `sections` parsers given to loadConfig (a service's own), by name. */
   extra: Record<string, unknown>;
@@ -71,8 +77,8 @@ export interface LoadConfigOptions {
   baseDir?: string;
 }
 
-/** Sections of APIs that parse their section themselves (kept raw here until they do). */
-const RAW_SECTIONS = ['case', 'event', 'download', 'rpc', 'cloud', 'tasks'] as const;
+/** Sections kept raw in `config.raw` too (their APIs may re-read them); the last four are not parsed here yet. */
+const RAW_SECTIONS = ['case', 'download', 'event', 'rpc', 'cloud', 'tasks'] as const;
 
 const BUILTIN_SECTIONS: readonly string[] = ['server', 'storage', 'auth', 'info', 'constant', ...RAW_SECTIONS];
 
@@ -122,23 +128,26 @@ export function parseStorageConfig(reader: ConfigReader): FusionStorageConfig {
 export function parseConfig(data: unknown, options: LoadConfigOptions = {}): FusionConfig {
   const baseDir = options.baseDir ?? process.cwd();
   const root = new ConfigReader(data, { env: options.env, baseDir });
-  const optional = <T>(key: string, parse: SectionParser<T>): T | undefined => {
-    const section = root.optionalSection(key);
-    return section === undefined ? undefined : parse(section);
-  };
+  const present = new Set(root.keys());
+  // A section written with no value (`case:` in YAML, null) is present: it mounts its API with defaults.
+  const optional = <T>(key: string, parse: SectionParser<T>): T | undefined =>
+    present.has(key) ? parse(root.section(key)) : undefined;
   const config: FusionConfig = {
     server: parseServerConfig(root.section('server')),
     storage: parseStorageConfig(root.section('storage')),
     auth: optional('auth', parseAuthConfig),
     info: optional('info', parseInfoConfig),
     constant: optional('constant', parseConstantConfig),
+    case: optional('case', parseCaseConfig),
+    download: optional('download', parseDownloadConfig),
     raw: {},
     extra: {},
     baseDir,
   };
   for (const key of RAW_SECTIONS) {
-    const value = root.raw(key);
-    if (value !== undefined && value !== null) config.raw[key] = value;
+    if (!present.has(key)) continue;
+    // Sections with a parser above were read (and checked) already; the rest are kept unchecked.
+    config.raw[key] = root.raw(key) ?? {};
   }
   for (const [key, parse] of Object.entries(options.sections ?? {})) {
     if (BUILTIN_SECTIONS.includes(key)) {

@@ -152,12 +152,13 @@ export class FusionServer {
     return this.storage.retrieveCase(this.caseClass, guid);
   }
 
-  /** Adds a route to `app` (an API's scoped instance) from its spec; see RouteSpec. */
-  route<B = unknown, Q = unknown, Pub extends boolean = false>(
-    app: FastifyInstance,
-    spec: RouteSpec<Pub>,
-    handler: RouteHandler<B, Q, Pub>,
-  ): void {
+  /** Adds a public route (`identity` is null) to `app` (an API's scoped instance); see RouteSpec. */
+  route<B = unknown, Q = unknown>(app: FastifyInstance, spec: RouteSpec<true> & { public: true }, handler: RouteHandler<B, Q, true>): void;
+  /** Adds an authorized route (`identity` is set) to `app` (an API's scoped instance); see RouteSpec. */
+  route<B = unknown, Q = unknown>(app: FastifyInstance, spec: RouteSpec<false>, handler: RouteHandler<B, Q, false>): void;
+  /** Adds a route whose `public` is decided at run time (`identity` may be null). */
+  route<B = unknown, Q = unknown>(app: FastifyInstance, spec: RouteSpec<boolean>, handler: RouteHandler<B, Q, boolean>): void;
+  route<B, Q>(app: FastifyInstance, spec: RouteSpec<boolean>, handler: RouteHandler<B, Q, boolean>): void {
     app.route(buildRoute(this, spec, handler));
   }
 
