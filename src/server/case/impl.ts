@@ -10,7 +10,7 @@ import { FusionError } from '../../helper/errors.js';
 import { FusionAPI } from '../api.js';
 import type { RouteContext } from '../route.js';
 import type { FusionServer } from '../server.js';
-import { readCaseConfig } from './config.js';
+import { DEFAULT_CASE_CONFIG } from './config.js';
 import type { FusionCaseConfig } from './config.js';
 import { checkCaseHooks } from './context.js';
 import type {
@@ -33,7 +33,7 @@ import { caseRouteSpecs } from './routes.js';
 export interface FusionCaseAPIOptions<C extends Case = Case> {
   /** Case class cases are decoded with (a subclass such as TimelineCase); default the server's. It becomes the server's caseClass. */
   caseClass?: FusionCaseClass<C>;
-  /** The parsed `case` section; default: read from the server's config (defaults when absent). */
+  /** The parsed `case` section; default: the server's `config.case` (defaults when absent). */
   config?: FusionCaseConfig;
   /** Replacements for steps; each gets `(ctx, next)` where `next()` runs the class's own step. */
   hooks?: FusionCaseHooks<C>;
@@ -107,7 +107,7 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
   setup(app: FastifyInstance, server: FusionServer): void {
     this.#server = server;
     this.#caseClass = this.#resolveClass(server);
-    this.#config = this.#givenConfig ?? readCaseConfig(server.config.raw.case ?? {}, { baseDir: server.config.baseDir });
+    this.#config = this.#givenConfig ?? server.config.case ?? { ...DEFAULT_CASE_CONFIG };
     server.setCaseLoader((guid) => this.#retrieve(guid));
     // Bodies are decoded by the case class itself (the same declarations the schemas derive
     // from) in the handlers: fastify's default ajv would coerce types (42 -> "42") and drop

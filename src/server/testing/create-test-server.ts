@@ -10,8 +10,6 @@ import { FusionClient } from '../../client/client.js';
 import type { FusionClientOptions } from '../../client/client-options.js';
 import type { Case } from '../../concept/index.js';
 import type { FusionAPI } from '../api.js';
-import { FusionCaseAPI } from '../case/impl.js';
-import { readCaseConfig } from '../case/config.js';
 import type { FusionCaseClass } from '../case/context.js';
 import { parseConfig } from '../config.js';
 import type { FusionConfig, SectionParser } from '../config.js';
@@ -23,7 +21,7 @@ import type { TestUser } from './test-config.js';
 
 /** Options of createTestServer. */
 export interface TestServerOptions<C extends Case = Case> {
-  /** Config document (snake_case) merged over the defaults; `null` for a section removes it (e.g. `{ case: null }`). */
+  /** Config document (snake_case) merged over the defaults; `null` removes a key or a whole section (`{ case: null }`). */
   config?: Record<string, unknown>;
   /** The service's APIs: each replaces the built-in of the same name, the others mount after the built-ins. */
   apis?: FusionAPI[];
@@ -85,10 +83,6 @@ async function mountedApis(config: FusionConfig, options: TestServerOptions<Case
   if (options.builtins !== false) {
     const { builtinApis } = await import('../builtin-apis.js');
     apis = await builtinApis(config);
-    const rawCase = config.raw.case;
-    if (rawCase !== undefined && !apis.some((api) => api.name === 'case')) {
-      apis.push(new FusionCaseAPI({ config: readCaseConfig(rawCase, { baseDir: config.baseDir }) }));
-    }
   }
   const byName = new Map(given.map((api) => [api.name, api]));
   const merged = apis.map((api) => {

@@ -28,11 +28,18 @@ function isMapping(value: unknown): value is Mapping {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Deep merge for config documents: mappings merge key by key; lists, scalars and null replace. */
+/**
+ * Deep merge for config documents: mappings merge key by key; lists and scalars replace; null
+ * removes the key (a whole section with `{ case: null }`; write `{}` for a section with its defaults).
+ */
 export function mergeConfig(base: Mapping, override: Mapping): Mapping {
   const out: Mapping = { ...base };
   for (const [key, value] of Object.entries(override)) {
     if (value === undefined) continue;
+    if (value === null) {
+      delete out[key];
+      continue;
+    }
     const current = out[key];
     out[key] = isMapping(current) && isMapping(value) ? mergeConfig(current, value) : value;
   }
