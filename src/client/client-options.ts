@@ -8,7 +8,7 @@ export interface FusionClientTlsOptions {
   rejectUnauthorized?: boolean;
 }
 
-/** Options of FusionClient. Times are milliseconds. */
+/** Options of FusionClient. Times are milliseconds (undici checks them about once a second). */
 export interface FusionClientOptions {
   /** Base URL of the service, e.g. `https://case.example.org` (a path prefix is kept). */
   baseUrl: string | URL;
