@@ -6,7 +6,8 @@ import { FusionError } from '../../../src/helper/errors.js';
 import { FusionAPI } from '../../../src/server/api.js';
 import { FusionCaseAPI } from '../../../src/server/case/index.js';
 import type { CaseEventCategory, CreateCaseContext, EnumerateCasesContext } from '../../../src/server/case/index.js';
-import type { FusionServer } from '../../../src/server/server.js';
+import { parseConfig } from '../../../src/server/config.js';
+import { FusionServer } from '../../../src/server/server.js';
 import type { TestServer } from '../../../src/server/testing/index.js';
 import { describeStorage } from '../../helpers/storage.js';
 import { silenceAudit, startCaseServer, tag } from './helpers.js';
@@ -169,5 +170,13 @@ describe('FusionCaseAPI options', () => {
     expect(() => new FusionCaseAPI({ hooks: { createCase: 42 } as never })).toThrow('options.hooks.createCase must be a function');
     expect(() => new FusionCaseAPI({ caseClass: {} as never })).toThrow('caseClass must be Case or a subclass');
     expect(() => new FusionCaseAPI({ config: {} as never })).toThrow('options.config must be a parsed case section');
+  });
+
+  it('refuses at start a server and an API decoding cases with two different classes', async () => {
+    class OtherCase extends Case.extend('OtherCase', { shape: field.string().default('round') }) {}
+    const config = parseConfig({ server: { log_level: 'silent' }, storage: { url: 'memory://' } });
+    const server = new FusionServer({ config, caseClass: OtherCase, apis: [new FusionCaseAPI({ caseClass: TimelineCase })] });
+    await expect(server.start()).rejects.toThrow('the server decodes cases as OtherCase but the case API as TimelineCase');
+    await server.close();
   });
 });

@@ -25,12 +25,6 @@ const greetingSection = (reader: ConfigReader) => ({ word: reader.string('word',
 describe('createTestServer', () => {
   silenceAudit();
 
-  it('gives a running service in three lines (docs/testing.md)', async () => {
-    const t = await createTestServer();
-    expect((await t.clients.user.case.createCase({ name: 'first case' })).name).toBe('first case');
-    await t.close();
-  }, 60_000);
-
   describe('on a shared storage', () => {
     let storage: KnexStorage;
 
