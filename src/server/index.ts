@@ -1,0 +1,65 @@
+/** Public surface of fusion-framework/server: listed name by name, internals unlisted. */
+// core
+export { FusionServer } from './server.js';
+export type { CaseLoader, FromConfigOptions, FusionServerOptions, ListenOptions } from './server.js';
+export { FusionAPI } from './api.js';
+export { buildRoute, checkGuid } from './route.js';
+export type { RouteContext, RouteHandler, RouteSpec } from './route.js';
+export { countOf, errorEnvelope, errorEnvelopeSchema, successEnvelope, successEnvelopeSchema, responseSchemas, toWire } from './envelope.js';
+export type { ErrorEnvelope, JsonSchema, SuccessEnvelope } from './envelope.js';
+export { mapError } from './error-handler.js';
+export type { MappedError } from './error-handler.js';
+export { DOCS_PATH, OPENAPI_PATH } from './openapi.js';
+export { DEFAULT_STORAGE_URL, loadConfig, parseConfig, parseServerConfig, parseStorageConfig } from './config.js';
+export type { FusionConfig, FusionServerConfig, FusionStorageConfig, LoadConfigOptions, SectionParser } from './config.js';
+export { FUSION_VERSION } from './version.js';
+// storage
+export { openStorage, openPgliteStorage, KnexStorage, FUSION_MIGRATIONS, parseStorageUrl, redactStorageUrl } from './storage/index.js';
+export type {
+  CaseClass,
+  CaseFilter,
+  FusionStorage,
+  LockAttempt,
+  LockedFunction,
+  NewSession,
+  OpenStorageOptions,
+  SessionPatch,
+  StorageKind,
+  StorageMigration,
+  StoredSession,
+} from './storage/index.js';
+// auth
+export type { AuthorizeContext, FusionAuthorizer } from './auth/authorizer.js';
+export { FusionAuthAPI } from './auth/impl.js';
+export type { AuthorizeHook, FusionAuthAPIOptions } from './auth/impl.js';
+export { parseAuthConfig } from './auth/config.js';
+export type { FusionAuthBackendConfig, FusionAuthConfig, FusionAuthCookieConfig, FusionAuthRateLimitConfig } from './auth/config.js';
+export { AuthSession, FusionAuthBackend } from './auth/backend/backend.js';
+export { BasicAuthBackend } from './auth/backend/basic.js';
+export { hashPassword, verifyPassword } from './auth/backend/password.js';
+export { registerAuthBackend } from './auth/backend/registry.js';
+export type { AuthBackendFactory } from './auth/backend/registry.js';
+// info, constant
+export { FusionInfoAPI, parseInfoConfig } from './info/index.js';
+export type { FusionInfoAPIOptions, FusionInfoConfig } from './info/index.js';
+export { FusionConstantAPI, parseConstantConfig } from './constant/index.js';
+export type { ConstantClass, FusionConstantAPIOptions, FusionConstantConfig } from './constant/index.js';
+// case
+export { FusionCaseAPI, CASE_STEP_NAMES, parseCaseConfig } from './case/index.js';
+export type {
+  AttachCaseContext,
+  CaseStepHook,
+  CaseStepName,
+  CreateCaseContext,
+  DeleteCaseContext,
+  EnumerateCasesContext,
+  FusionCaseAPIOptions,
+  FusionCaseClass,
+  FusionCaseConfig,
+  FusionCaseHooks,
+  RetrieveCaseContext,
+  UpdateCaseContext,
+} from './case/index.js';
+// download
+export { FusionDownloadAPI, parseDownloadConfig } from './download/index.js';
+export type { FusionDownloadAPIOptions, FusionDownloadConfig } from './download/index.js';
