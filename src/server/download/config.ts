@@ -1,5 +1,5 @@
 /** The `download` section: how many one-time download keys may wait, and for how long. */
-import { ConfigReader } from '../../helper/config.js';
+import type { ConfigReader } from '../../helper/config.js';
 
 /** The parsed `download` section. */
 export interface FusionDownloadConfig {
@@ -30,15 +30,4 @@ export function parseDownloadConfig(reader: ConfigReader): FusionDownloadConfig 
     timeout,
     resumeWindow: reader.number('resume_window', { default: DOWNLOAD_DEFAULTS.resumeWindow, min: 0 }),
   };
-}
-
-/**
- * Parses a raw `download` section on its own (as FusionConfig.raw keeps it) and reports keys
- * nothing read (`download.max_pending_cout: unknown key, did you mean ...`).
- */
-export function loadDownloadConfig(section: unknown, options: { env?: Readonly<Record<string, string | undefined>> } = {}): FusionDownloadConfig {
-  const reader = new ConfigReader(section, { key: 'download', ...(options.env ? { env: options.env } : {}) });
-  const config = parseDownloadConfig(reader);
-  reader.assertNoUnknownKeys();
-  return config;
 }

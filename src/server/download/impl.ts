@@ -15,7 +15,7 @@ import { sendError } from '../error-handler.js';
 import { buildRoute } from '../route.js';
 import type { RouteContext } from '../route.js';
 import type { FusionServer } from '../server.js';
-import { DOWNLOAD_DEFAULTS, loadDownloadConfig } from './config.js';
+import { DOWNLOAD_DEFAULTS } from './config.js';
 import type { FusionDownloadConfig } from './config.js';
 import { sanitizeFilename } from './content-disposition.js';
 import { claimPending, countPending, extendWindow, insertPending, selectLive } from './pending-rows.js';
@@ -72,8 +72,8 @@ export class FusionDownloadAPI extends FusionAPI {
 
   /** Adds GET /api/download/:guid/:token (public; no HEAD route: a HEAD must not spend the key). */
   setup(app: FastifyInstance, server: FusionServer): void {
-    const section = server.config.raw.download;
-    this.#config = { ...loadDownloadConfig(section ?? {}), ...this.#options };
+    // The `download` section was parsed and checked (unknown keys too) by loadConfig/parseConfig.
+    this.#config = { ...DOWNLOAD_DEFAULTS, ...server.config.download, ...this.#options };
     this.#server = server;
     const route = buildRoute(
       server,
@@ -172,7 +172,7 @@ export class FusionDownloadAPI extends FusionAPI {
       if (resumeHash !== null) this.#keepWindowOpen(request, reply, row.guid, resumeHash);
       return sendFile(reply, file, claimed.filename, resumeToken === null ? {} : { [RESUME_TOKEN_HEADER]: resumeToken });
     } catch (error) {
-      await file.handle.close().catch(() => undefined);
+      await file.close();
       throw error;
     }
   }
@@ -193,13 +193,13 @@ export class FusionDownloadAPI extends FusionAPI {
       this.#keepWindowOpen(request, reply, row.guid, row.resumeHash!);
       return sendFile(reply, file, row.filename);
     } catch (error) {
-      await file.handle.close().catch(() => undefined);
+      await file.close();
       throw error;
     }
   }
 
   async #refuseRange(request: FastifyRequest, reply: FastifyReply, file: OpenedFile): Promise<FastifyReply> {
-    await file.handle.close().catch(() => undefined);
+    await file.close();
     return sendError(unsatisfiable(reply, file.size), request, reply);
   }
 

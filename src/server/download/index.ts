@@ -1,7 +1,7 @@
 /** The download API: one-time links GET /api/download/:guid/:token, files and zipped directories. */
 export { FusionDownloadAPI } from './impl.js';
 export type { FusionDownloadAPIOptions } from './impl.js';
-export { DOWNLOAD_DEFAULTS, loadDownloadConfig, parseDownloadConfig } from './config.js';
+export { DOWNLOAD_DEFAULTS, parseDownloadConfig } from './config.js';
 export type { FusionDownloadConfig } from './config.js';
 export { contentDisposition, sanitizeFilename } from './content-disposition.js';
 export { RESUME_TOKEN_HEADER } from './send.js';

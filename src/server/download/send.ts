@@ -1,6 +1,7 @@
 /** Writes a download response: a file (whole or one byte range) or a directory zipped on the fly. */
-import { open } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+import { close, createReadStream, fstat, open } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FusionError } from '../../helper/errors.js';
 import { zipStream } from '../../helper/zip.js';
@@ -11,13 +12,20 @@ import type { RangeRequest } from './range.js';
 /** Response header carrying the resume token to the client that made the first GET. */
 export const RESUME_TOKEN_HEADER = 'x-fusion-resume-token';
 
-/** A file opened for a download: the handle, its size, its strong ETag, and the range to send. */
+/** A file opened for a download: its size, strong ETag, the range to send, and its descriptor's owner. */
 export interface OpenedFile {
-  handle: FileHandle;
   size: number;
   etag: string;
   range: RangeRequest;
+  /** A stream of bytes `start..end` (inclusive) that owns the descriptor from now on and closes it. */
+  stream(start: number, end: number): Readable;
+  /** Closes the descriptor unless a stream took it (once; later calls do nothing). */
+  close(): Promise<void>;
 }
+
+const openFd = promisify(open);
+const fstatFd = promisify(fstat);
+const closeFd = promisify(close);
 
 function gone(cause?: unknown): FusionError {
   return new FusionError('FUSION_ERR_DOWNLOAD_NOT_FOUND', 'the file of this download is no longer available: prepare a new download', {
@@ -27,26 +35,37 @@ function gone(cause?: unknown): FusionError {
 
 /**
  * Opens `path` and reads what `request` asks of it (Range, If-Range). The size and ETag come
- * from the open handle, so the bytes sent are those of the file measured, even if the path
- * is replaced meanwhile. Close the handle if you do not pass it to `sendFile`.
+ * from the open descriptor, so the bytes sent are those of the file measured, even if the path
+ * is replaced meanwhile. Call `close()` if you do not pass it to `sendFile`.
  */
 export async function openForDownload(path: string, request: FastifyRequest): Promise<OpenedFile> {
-  let handle: FileHandle;
+  let fd: number;
   try {
-    handle = await open(path, 'r');
+    fd = await openFd(path, 'r');
   } catch (error) {
     throw gone(error);
   }
+  let closed = false;
+  const closeOnce = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await closeFd(fd).catch(() => undefined);
+  };
   try {
-    const info = await handle.stat();
+    const info = await fstatFd(fd);
     if (!info.isFile()) throw gone();
     const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}-${info.ino.toString(16)}"`;
     const rangeHeader = firstHeader(request.headers.range);
     const ifRange = firstHeader(request.headers['if-range']);
     const range = ifRangeAllows(ifRange, etag) ? parseRange(rangeHeader, info.size) : ({ kind: 'full' } as const);
-    return { handle, size: info.size, etag, range };
+    const stream = (start: number, end: number): Readable => {
+      closed = true; // the stream closes the descriptor when it ends or is destroyed
+      // A plain descriptor: fd-based streams read faster than FileHandle-based ones.
+      return createReadStream('', { fd, start, end, autoClose: true, highWaterMark: 256 * 1024 });
+    };
+    return { size: info.size, etag, range, stream, close: closeOnce };
   } catch (error) {
-    await handle.close().catch(() => undefined);
+    await closeOnce();
     throw error;
   }
 }
@@ -76,7 +95,7 @@ export function sendFile(reply: FastifyReply, file: OpenedFile, filename: string
   for (const [name, value] of Object.entries(extraHeaders)) reply.header(name, value);
   const { size, range } = file;
   if (size === 0) {
-    void file.handle.close().catch(() => undefined);
+    void file.close();
     return reply.code(200).header('content-length', '0').send(Buffer.alloc(0));
   }
   const start = range.kind === 'partial' ? range.start : 0;
@@ -87,7 +106,7 @@ export function sendFile(reply: FastifyReply, file: OpenedFile, filename: string
     reply.code(200);
   }
   reply.header('content-length', String(end - start + 1));
-  return reply.send(file.handle.createReadStream({ start, end, autoClose: true }));
+  return reply.send(file.stream(start, end));
 }
 
 /** Sends a zip of `directory`, built while it is sent (no temporary file, no length, no ranges). */
