@@ -42,6 +42,11 @@ export const FUSION_ERRORS = {
   FUSION_ERR_UNAVAILABLE: { status: 503, hint: 'The service is starting, stopping or cannot reach its storage: retry later.' },
   FUSION_ERR_BAD_RESPONSE: { status: 502, hint: 'The answer is not a Fusion envelope: check that baseUrl points to a Fusion service.' },
   FUSION_ERR_CONNECTION: { status: 502, hint: 'Check the URL, the network, the proxy and the TLS settings of the client.' },
+  FUSION_ERR_WEBHOOK_URL: { status: 400, hint: 'Give an http(s) URL without user:password@, to a public host (or one listed in event.webhook_allow).' },
+  FUSION_ERR_WEBHOOK_REFUSED: { status: 400, hint: 'The webhook host resolves to a private, loopback or link-local address: list it in event.webhook_allow if that is intended.' },
+  FUSION_ERR_WEBHOOK_SIGNATURE: { status: 401, hint: 'Check that sender and receiver share the webhook secret (whsec_...) and that the raw body is verified unchanged.' },
+  FUSION_ERR_WEBHOOK_TIMESTAMP: { status: 401, hint: 'Check the clocks of sender and receiver (NTP); the webhook-timestamp must be within the tolerance.' },
+  FUSION_ERR_WEBHOOK_REPLAY: { status: 409, hint: 'This webhook-id was received already: acknowledge it without handling it again.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 /** A stable, machine-readable error code: match on it rather than on messages or classes. */
