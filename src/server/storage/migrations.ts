@@ -78,6 +78,39 @@ export const FUSION_MIGRATIONS: readonly StorageMigration[] = [
       await knex.schema.dropTable('fusion_pending_download');
     },
   },
+  {
+    // Events (src/server/event): the append-only log SSE streams resume from, who is subscribed
+    // to which case on which instance, and the highest id the retention prune deleted.
+    name: 'fusion/0003_event',
+    async up(knex) {
+      await knex.schema.createTable('fusion_event', (t) => {
+        t.bigIncrements('id').primary();
+        t.uuid('case_guid').notNullable();
+        t.text('category').notNullable();
+        t.jsonb('document').notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.index(['case_guid', 'id'], 'fusion_event_case_idx');
+      });
+      await knex.schema.createTable('fusion_event_presence', (t) => {
+        t.uuid('case_guid').notNullable();
+        t.text('username').notNullable();
+        t.uuid('instance_id').notNullable();
+        t.timestamp('expires_at', { useTz: true }).notNullable();
+        t.primary(['case_guid', 'username', 'instance_id']);
+        t.index(['instance_id'], 'fusion_event_presence_instance_idx');
+      });
+      await knex.schema.createTable('fusion_event_horizon', (t) => {
+        t.integer('id').primary();
+        t.bigInteger('pruned_through').notNullable();
+      });
+      await knex('fusion_event_horizon').insert({ id: 1, pruned_through: 0 });
+    },
+    async down(knex) {
+      await knex.schema.dropTable('fusion_event_horizon');
+      await knex.schema.dropTable('fusion_event_presence');
+      await knex.schema.dropTable('fusion_event');
+    },
+  },
 ];
 
 /** Checks a migration list: every entry has a non-empty unique name and an `up` function. */
