@@ -6,7 +6,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Knex } from 'knex';
 import { PendingDownloadKey } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
@@ -44,6 +44,23 @@ function checkOptions(options: FusionDownloadAPIOptions): void {
   if (resumeWindow !== undefined && (typeof resumeWindow !== 'number' || !Number.isFinite(resumeWindow) || resumeWindow < 0)) {
     throw new TypeError(`FusionDownloadAPI: resumeWindow must be a number of seconds >= 0, got ${String(resumeWindow)}`);
   }
+}
+
+/** The route schema with what OpenAPI should show: the token param, and a binary body for 200/206. */
+function documented(schema: RouteOptions['schema']): RouteOptions['schema'] {
+  const base = (schema ?? {}) as Record<string, unknown>;
+  const params = (base.params ?? { type: 'object', properties: {}, required: [] }) as { properties: Record<string, unknown>; required: string[] };
+  const token = { type: 'string', description: 'the token of the PendingDownloadKey (base64url)' };
+  const binary = (description: string) => ({ description, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } });
+  return {
+    ...base,
+    params: { ...params, properties: { ...params.properties, token }, required: [...params.required, 'token'] },
+    response: {
+      ...(base.response as Record<string, unknown>),
+      200: binary('The file, or a zip of the directory (Content-Disposition: attachment)'),
+      206: binary('The requested byte range of the file (Content-Range)'),
+    },
+  };
 }
 
 /** Serves GET /api/download/:guid/:token for the keys `prepare` and `prepareDirectory` hand out. */
@@ -87,7 +104,7 @@ export class FusionDownloadAPI extends FusionAPI {
       },
       (ctx: RouteContext<unknown, unknown, true>) => this.#serve(ctx.request, ctx.reply, ctx.params),
     );
-    app.route({ ...route, exposeHeadRoute: false });
+    app.route({ ...route, schema: documented(route.schema), exposeHeadRoute: false });
   }
 
   /** Prepares a one-time key for the file at `filepath`, sent as `filename`; FUSION_ERR_DOWNLOAD_LIMIT when too many wait. */

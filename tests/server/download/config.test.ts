@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { request } from 'undici';
 import { ConfigReader } from '../../../src/helper/config.js';
 import { DOWNLOAD_DEFAULTS, parseDownloadConfig } from '../../../src/server/download/config.js';
 import { parseConfig } from '../../../src/server/config.js';
@@ -45,13 +46,20 @@ describe('download config', () => {
     }
   });
 
-  it('is mounted by FusionServer.fromConfig when the section is present', async () => {
-    const server = await FusionServer.fromConfig({ server: { log_level: 'silent', docs: false }, storage: { url: 'memory://' }, download: { max_pending_count: 7 } });
+  it('is mounted by FusionServer.fromConfig when the section is present, and documented in OpenAPI', async () => {
+    const server = await FusionServer.fromConfig({ server: { log_level: 'silent', docs: true }, storage: { url: 'memory://' }, download: { max_pending_count: 7 } });
     try {
       const api = server.apis.find((candidate) => candidate.name === 'download');
       expect(api).toBeInstanceOf(FusionDownloadAPI);
-      await server.start();
+      const baseUrl = await server.listen({ host: '127.0.0.1', port: 0 });
       expect((api as FusionDownloadAPI).config.maxPendingCount).toBe(7);
+      const answer = await request(`${baseUrl}/api/openapi.json`);
+      const document = (await answer.body.json()) as { paths: Record<string, { get: Record<string, unknown> }> };
+      const operation = document.paths['/api/download/{guid}/{token}']!.get;
+      expect((operation.parameters as { name: string }[]).map((p) => p.name)).toEqual(['guid', 'token']);
+      expect(operation.responses).toMatchObject({ 200: { content: { 'application/octet-stream': { schema: { format: 'binary' } } } } });
+      expect(operation.security).toBeUndefined();
+      expect(document.paths['/api/download/{guid}/{token}']).not.toHaveProperty('head');
     } finally {
       await server.close();
     }
