@@ -134,8 +134,3 @@ export async function countPending(knex: Knex, now: Date): Promise<number> {
   const rows = rowsOf(await knex.raw(`SELECT count(*)::int AS n FROM ?? WHERE resume_hash IS NULL AND expires_at > ?`, [PENDING_DOWNLOAD_TABLE, now]));
   return Number((rows[0] as unknown as { n?: unknown } | undefined)?.n ?? 0);
 }
-
-/** Deletes expired rows (pending keys and resume windows); returns how many. */
-export async function pruneExpired(knex: Knex, now: Date): Promise<number> {
-  return rowsOf(await knex.raw(`DELETE FROM ?? WHERE expires_at <= ? RETURNING guid`, [PENDING_DOWNLOAD_TABLE, now])).length;
-}
