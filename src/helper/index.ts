@@ -20,3 +20,5 @@ export { withFileLock } from './file-lock.js';
 export type { FileLockOptions } from './file-lock.js';
 export { runSubprocess } from './subprocess.js';
 export type { RunSubprocessOptions, SubprocessResult, SubprocessStdio } from './subprocess.js';
+export { diskUsage, iterGuidItems, ConceptStorage } from './filesystem.js';
+export type { GuidItem, JsonSerializable, JsonDecoder } from './filesystem.js';
