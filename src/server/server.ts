@@ -14,6 +14,7 @@ import type { FusionAPI } from './api.js';
 import type { FusionAuthorizer } from './auth/authorizer.js';
 import { loadConfig } from './config.js';
 import type { FusionConfig, LoadConfigOptions } from './config.js';
+import { installValidation } from './validation.js';
 import { installErrorHandler } from './error-handler.js';
 import { installHealthRoute } from './health.js';
 import { installOpenApi } from './openapi.js';
@@ -24,6 +25,12 @@ import type { CaseClass, FusionStorage } from './storage/storage.js';
 
 /** Loads a case by guid (the case API installs one that applies its own hooks). */
 export type CaseLoader = (guid: string) => Promise<Case | null>;
+
+/** Publishes events about cases (the event API installs itself with `setEventNotifier`). */
+export interface EventNotifier {
+  /** Stores the event `category` about `caseObj` (with `ext`) and signals it to subscribers and webhooks. */
+  notify(category: string, caseObj: Case, ext?: Record<string, unknown> | null): Promise<unknown>;
+}
 
 /** Options of FusionServer. */
 export interface FusionServerOptions {
@@ -63,6 +70,8 @@ export class FusionServer {
   caseClass: CaseClass;
   /** Who authorizes non-public routes; set by the auth API (`setAuthorizer`). */
   authorizer: FusionAuthorizer | null = null;
+  /** Who publishes case events; set by the event API (`setEventNotifier`), null without one. */
+  eventNotifier: EventNotifier | null = null;
   readonly #apis: FusionAPI[] = [];
   #storage: FusionStorage | null;
   readonly #ownsStorage: boolean;
@@ -92,6 +101,9 @@ export class FusionServer {
       return503OnClosing: false,
     }) as unknown as FastifyInstance; // pino's Logger vs FastifyBaseLogger: the same object, typed twice
     installErrorHandler(this.fastify);
+    installValidation(this.fastify);
+    // JSON APIs: a text/plain body is refused with 415 rather than handed over as a string.
+    this.fastify.removeContentTypeParser('text/plain');
     if (server.docs) installOpenApi(this.fastify, this.config);
     // Framework routes go in a plugin so they load after the OpenAPI collector.
     this.fastify.register(async (app) => installHealthRoute(app, this));
@@ -104,7 +116,12 @@ export class FusionServer {
     const { sections, env, baseDir, apis = [], ...rest } = options;
     const config = isParsedConfig(source) ? source : await loadConfig(source, { sections, env, baseDir });
     const { builtinApis } = await import('./builtin-apis.js');
-    return new FusionServer({ ...rest, config, apis: [...(await builtinApis(config)), ...apis] });
+    // A service's own API replaces the built-in of the same name, in the built-in's place
+    // (auth stays first, so its hooks reach the APIs mounted after it).
+    const given = new Map(apis.map((api) => [api.name, api]));
+    const builtins = (await builtinApis(config)).map((api) => given.get(api.name) ?? api);
+    const extra = apis.filter((api) => !builtins.includes(api));
+    return new FusionServer({ ...rest, config, apis: [...builtins, ...extra] });
   }
 
   /** Mounts `api` as an encapsulated plugin (before start); APIs load in the order mounted. */
@@ -139,6 +156,11 @@ export class FusionServer {
   /** Installs the authorizer route() asks for non-public routes (the auth API calls it in setup). */
   setAuthorizer(authorizer: FusionAuthorizer | null): void {
     this.authorizer = authorizer;
+  }
+
+  /** Installs the event publisher the case API and services notify through (the event API calls it in setup). */
+  setEventNotifier(notifier: EventNotifier | null): void {
+    this.eventNotifier = notifier;
   }
 
   /** Installs the function loadCase delegates to (the case API calls it in setup). */

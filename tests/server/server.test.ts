@@ -161,6 +161,16 @@ describe('FusionServer.fromConfig', () => {
     expect(server.hasStorage).toBe(false);
   });
 
+  it("puts a service's own API in place of the built-in of the same name", async () => {
+    const own = new JournalAPI('info', []);
+    const server = await FusionServer.fromConfig(
+      { server: { log_level: 'silent' }, storage: { url: 'memory://' }, info: { api: 'demo' }, constant: { path: 'missing.yaml' } },
+      { apis: [new JournalAPI('extra', []), own] },
+    );
+    expect(server.apis.map((api) => api.name)).toEqual(['info', 'constant', 'extra']);
+    expect(server.apis[0]).toBe(own);
+  });
+
   it('fails with a ConfigError naming an unknown key', async () => {
     await expect(FusionServer.fromConfig({ server: { prot: 1 } })).rejects.toMatchObject({
       name: 'ConfigError',

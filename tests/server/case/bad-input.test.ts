@@ -32,7 +32,7 @@ const BAD: BadRequest[] = [
   { what: 'create: list body', method: 'POST', path: '/api/case', json: [{ name: 'x' }], status: 400, code: 'FUSION_ERR_VALIDATION', message: /got a list/ },
   { what: 'create: string body', method: 'POST', path: '/api/case', json: 'x', status: 400, code: 'FUSION_ERR_VALIDATION' },
   { what: 'create: no body', method: 'POST', path: '/api/case', status: 400, code: 'FUSION_ERR_VALIDATION', message: /got no body/ },
-  { what: 'create: text/plain', method: 'POST', path: '/api/case', body: 'name=x', contentType: 'text/plain', status: 400, code: 'FUSION_ERR_VALIDATION' },
+  { what: 'create: text/plain', method: 'POST', path: '/api/case', body: 'name=x', contentType: 'text/plain', status: 415, code: 'FUSION_ERR_UNSUPPORTED_MEDIA_TYPE' },
   { what: 'create: form body', method: 'POST', path: '/api/case', body: 'name=x', contentType: 'application/x-www-form-urlencoded', status: 415, code: 'FUSION_ERR_UNSUPPORTED_MEDIA_TYPE' },
   { what: 'create: name missing', method: 'POST', path: '/api/case', json: {}, status: 400, code: 'FUSION_ERR_CONCEPT_INVALID', message: /^Case\.name: / },
   { what: 'create: name of wrong type', method: 'POST', path: '/api/case', json: { name: 42 }, status: 400, code: 'FUSION_ERR_CONCEPT_INVALID', message: /^Case\.name: expected string, got 42/ },
