@@ -63,6 +63,3 @@ export type {
 // download
 export { FusionDownloadAPI, parseDownloadConfig } from './download/index.js';
 export type { FusionDownloadAPIOptions, FusionDownloadConfig } from './download/index.js';
-// test kit (note: it drives the server with the clients of fusion-framework/client)
-export { createTestServer, DEFAULT_TEST_USER, TEST_SERVICE_CLIENT, mergeConfig } from './testing/index.js';
-export type { TestClients, TestServer, TestServerOptions, TestUser } from './testing/index.js';

@@ -3,8 +3,8 @@ import { FusionCaseAPIClient } from '../../src/client/api/case.js';
 import { FusionClientError } from '../../src/client/errors.js';
 import { Case, field } from '../../src/concept/index.js';
 import type { KnexStorage } from '../../src/server/storage/knex-storage.js';
-import type { TestServer } from '../../src/server/testing/index.js';
-import { createTestServer } from '../../src/server/testing/index.js';
+import type { TestServer } from '../../src/testing/index.js';
+import { createTestServer } from '../../src/testing/index.js';
 import { freshStorage } from '../helpers/storage.js';
 import { silenceAudit } from '../server/case/helpers.js';
 

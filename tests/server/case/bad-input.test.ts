@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { Case } from '../../../src/concept/index.js';
-import type { TestServer } from '../../../src/server/testing/index.js';
+import type { TestServer } from '../../../src/testing/index.js';
 import { describeStorage } from '../../helpers/storage.js';
 import { raw, silenceAudit, snapshot, startCaseServer } from './helpers.js';
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConfigError } from '../../../src/helper/config.js';
 import { readCaseConfig } from '../../../src/server/case/index.js';
-import { createTestServer } from '../../../src/server/testing/index.js';
-import type { TestServer } from '../../../src/server/testing/index.js';
+import { createTestServer } from '../../../src/testing/index.js';
+import type { TestServer } from '../../../src/testing/index.js';
 import { describeStorage } from '../../helpers/storage.js';
 import { silenceAudit, startCaseServer, tag } from './helpers.js';
 

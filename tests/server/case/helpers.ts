@@ -5,8 +5,8 @@ import { request } from 'undici';
 import { setAuditSink } from '../../../src/helper/tracing.js';
 import type { Case } from '../../../src/concept/index.js';
 import type { FusionStorage } from '../../../src/server/storage/storage.js';
-import { createTestServer, mergeConfig } from '../../../src/server/testing/index.js';
-import type { TestServer, TestServerOptions, TestUser } from '../../../src/server/testing/index.js';
+import { createTestServer, mergeConfig } from '../../../src/testing/index.js';
+import type { TestServer, TestServerOptions, TestUser } from '../../../src/testing/index.js';
 
 /** alice (soc, admins: may delete), bob (soc), eve (outsiders). */
 export const USERS: TestUser[] = [

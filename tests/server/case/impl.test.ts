@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { Case } from '../../../src/concept/index.js';
-import type { TestClients, TestServer } from '../../../src/server/testing/index.js';
+import type { TestClients, TestServer } from '../../../src/testing/index.js';
 import { describeStorage } from '../../helpers/storage.js';
 import { raw, silenceAudit, snapshot, startCaseServer, tag } from './helpers.js';
 

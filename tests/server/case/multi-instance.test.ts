@@ -6,10 +6,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KnexStorage } from '../../../src/server/storage/knex-storage.js';
 import { openStorage } from '../../../src/server/storage/open-storage.js';
-import type { TestServer } from '../../../src/server/testing/index.js';
+import type { TestServer } from '../../../src/testing/index.js';
 import { TEST_PG_URL, freshStorage, isCi, pgUnavailableReason } from '../../helpers/storage.js';
 import { USERS, gatedStorage, silenceAudit, startCaseServer, tag } from './helpers.js';
-import { createTestServer } from '../../../src/server/testing/index.js';
+import { createTestServer } from '../../../src/testing/index.js';
 
 const reason = pgUnavailableReason();
 if (reason !== null && !isCi()) console.warn(`case multi-instance tests skipped: ${reason}`);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Case, field } from '../../../src/concept/index.js';
 import type { KnexStorage } from '../../../src/server/storage/knex-storage.js';
-import type { TestServer } from '../../../src/server/testing/index.js';
-import { createTestServer } from '../../../src/server/testing/index.js';
+import type { TestServer } from '../../../src/testing/index.js';
+import { createTestServer } from '../../../src/testing/index.js';
 import { freshStorage } from '../../helpers/storage.js';
 import { silenceAudit } from './helpers.js';
 

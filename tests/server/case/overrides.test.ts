@@ -8,7 +8,7 @@ import { FusionCaseAPI } from '../../../src/server/case/index.js';
 import type { CaseEventCategory, CreateCaseContext, EnumerateCasesContext } from '../../../src/server/case/index.js';
 import { parseConfig } from '../../../src/server/config.js';
 import { FusionServer } from '../../../src/server/server.js';
-import type { TestServer } from '../../../src/server/testing/index.js';
+import type { TestServer } from '../../../src/testing/index.js';
 import { describeStorage } from '../../helpers/storage.js';
 import { silenceAudit, startCaseServer, tag } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TestServer } from '../../../src/server/testing/index.js';
+import type { TestServer } from '../../../src/testing/index.js';
 import { describeStorage } from '../../helpers/storage.js';
 import { gatedStorage, silenceAudit, startCaseServer, tag } from './helpers.js';
 

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
-import type { ConfigReader } from '../../../src/helper/config.js';
-import { FusionAPI } from '../../../src/server/api.js';
-import type { FusionServer } from '../../../src/server/server.js';
-import { createTestServer } from '../../../src/server/testing/index.js';
-import { silenceAudit } from '../case/helpers.js';
+import type { ConfigReader } from '../../src/helper/config.js';
+import { FusionAPI } from '../../src/server/api.js';
+import type { FusionServer } from '../../src/server/server.js';
+import { createTestServer } from '../../src/testing/index.js';
+import { silenceAudit } from '../server/case/helpers.js';
 
-const THIS_FILE = 'tests/server/testing/docs-example.test.ts';
+const THIS_FILE = 'tests/testing/docs-example.test.ts';
 
 /** The lines between `// --- example: NAME starts` and `// --- example: NAME ends` of this file, dedented. */
 function example(name: string): string {

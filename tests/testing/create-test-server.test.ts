@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
-import { Case, field } from '../../../src/concept/index.js';
-import type { ConfigReader } from '../../../src/helper/config.js';
-import { FusionAPI } from '../../../src/server/api.js';
-import type { FusionServer } from '../../../src/server/server.js';
-import type { KnexStorage } from '../../../src/server/storage/knex-storage.js';
-import { createTestServer, mergeConfig } from '../../../src/server/testing/index.js';
-import { freshStorage } from '../../helpers/storage.js';
-import { silenceAudit } from '../case/helpers.js';
+import { Case, field } from '../../src/concept/index.js';
+import type { ConfigReader } from '../../src/helper/config.js';
+import { FusionAPI } from '../../src/server/api.js';
+import type { FusionServer } from '../../src/server/server.js';
+import type { KnexStorage } from '../../src/server/storage/knex-storage.js';
+import { createTestServer, mergeConfig } from '../../src/testing/index.js';
+import { freshStorage } from '../helpers/storage.js';
+import { silenceAudit } from '../server/case/helpers.js';
 
 /** A service API: one route answering the caller and a value of the service's own config section. */
 class GreetingAPI extends FusionAPI {

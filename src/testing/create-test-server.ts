@@ -2,20 +2,20 @@
  * createTestServer: a whole service on 127.0.0.1 (random port) with clients ready to use, so
  * a service's test is three lines: create, call, close.
  */
-import { FusionAuthAPIClient } from '../../client/api/auth.js';
-import { FusionCaseAPIClient } from '../../client/api/case.js';
-import { FusionConstantAPIClient } from '../../client/api/constant.js';
-import { FusionInfoAPIClient } from '../../client/api/info.js';
-import { FusionClient } from '../../client/client.js';
-import type { FusionClientOptions } from '../../client/client-options.js';
-import type { Case } from '../../concept/index.js';
-import type { FusionAPI } from '../api.js';
-import type { FusionCaseClass } from '../case/context.js';
-import { parseConfig } from '../config.js';
-import type { FusionConfig, SectionParser } from '../config.js';
-import { FusionServer } from '../server.js';
-import type { StorageMigration } from '../storage/migrations.js';
-import type { FusionStorage } from '../storage/storage.js';
+import { FusionAuthAPIClient } from '../client/api/auth.js';
+import { FusionCaseAPIClient } from '../client/api/case.js';
+import { FusionConstantAPIClient } from '../client/api/constant.js';
+import { FusionInfoAPIClient } from '../client/api/info.js';
+import { FusionClient } from '../client/client.js';
+import type { FusionClientOptions } from '../client/client-options.js';
+import type { Case } from '../concept/index.js';
+import type { FusionAPI } from '../server/api.js';
+import type { FusionCaseClass } from '../server/case/context.js';
+import { parseConfig } from '../server/config.js';
+import type { FusionConfig, SectionParser } from '../server/config.js';
+import { FusionServer } from '../server/server.js';
+import type { StorageMigration } from '../server/storage/migrations.js';
+import type { FusionStorage } from '../server/storage/storage.js';
 import { DEFAULT_TEST_USER, defaultTestConfig, ensureTestIdentities, mergeConfig, randomApiKey } from './test-config.js';
 import type { TestUser } from './test-config.js';
 
@@ -81,7 +81,7 @@ async function mountedApis(config: FusionConfig, options: TestServerOptions<Case
   const given = options.apis ?? [];
   let apis: FusionAPI[] = [];
   if (options.builtins !== false) {
-    const { builtinApis } = await import('../builtin-apis.js');
+    const { builtinApis } = await import('../server/builtin-apis.js');
     apis = await builtinApis(config);
   }
   const byName = new Map(given.map((api) => [api.name, api]));
