@@ -111,6 +111,40 @@ export const FUSION_MIGRATIONS: readonly StorageMigration[] = [
       await knex.schema.dropTable('fusion_event');
     },
   },
+  {
+    // Webhook deliveries (src/server/event/webhook): one row per event and target URL, claimed
+    // with FOR UPDATE SKIP LOCKED; endpoints disabled by a 410 or a whole deadline of failures.
+    name: 'fusion/0004_webhook_delivery',
+    async up(knex) {
+      await knex.schema.createTable('fusion_webhook_delivery', (t) => {
+        t.bigIncrements('id').primary();
+        t.bigInteger('event_id').notNullable();
+        t.text('webhook_id').notNullable();
+        t.text('url').notNullable();
+        t.text('body').notNullable();
+        t.integer('attempt').notNullable().defaultTo(0);
+        t.timestamp('next_attempt_at', { useTz: true }).notNullable();
+        t.timestamp('deadline_at', { useTz: true }).notNullable();
+        t.text('status').notNullable().checkIn(['pending', 'delivered', 'failed', 'disabled'], 'fusion_webhook_delivery_status_check');
+        t.text('last_error').nullable();
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.timestamp('updated_at', { useTz: true }).notNullable();
+        t.unique(['event_id', 'url'], { indexName: 'fusion_webhook_delivery_event_url_key' });
+        t.index(['url', 'status'], 'fusion_webhook_delivery_url_idx');
+        t.index(['status', 'updated_at'], 'fusion_webhook_delivery_status_idx');
+      });
+      await knex.raw(`CREATE INDEX fusion_webhook_delivery_due_idx ON fusion_webhook_delivery (next_attempt_at) WHERE status = 'pending'`);
+      await knex.schema.createTable('fusion_webhook_endpoint', (t) => {
+        t.text('url').primary();
+        t.timestamp('disabled_at', { useTz: true }).nullable();
+        t.text('reason').nullable();
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTable('fusion_webhook_endpoint');
+      await knex.schema.dropTable('fusion_webhook_delivery');
+    },
+  },
 ];
 
 /** Checks a migration list: every entry has a non-empty unique name and an `up` function. */
