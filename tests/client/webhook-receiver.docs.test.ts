@@ -1,0 +1,70 @@
+import { readFile } from 'node:fs/promises';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import type { FastifyInstance } from 'fastify';
+import type { Event } from '../../src/concept/index.js';
+import { createLogger } from '../../src/helper/logging.js';
+import { createWebhookDispatcher } from '../../src/server/event/webhook/dispatcher.js';
+import type { KnexStorage } from '../../src/server/storage/knex-storage.js';
+import { freshStorage } from '../helpers/storage.js';
+import { enqueueEvent, newSecret, testEvent, testWebhookConfig, waitFor } from '../server/event/webhook/harness.js';
+import { auditService } from './webhook-receiver.example.js';
+
+const DOC = new URL('../../docs/events.md', import.meta.url);
+const EXAMPLE = new URL('./webhook-receiver.example.ts', import.meta.url);
+const MARKER = '<!-- example: tests/client/webhook-receiver.example.ts -->';
+
+/** The code without its import lines and leading comment (they differ between docs and tests). */
+function body(code: string): string {
+  return code
+    .split('\n')
+    .filter((line) => !line.startsWith('import '))
+    .join('\n')
+    .replace(/^\/\*\*.*\*\/\n/, '')
+    .trim();
+}
+
+describe('docs/events.md, Webhooks', () => {
+  let storage: KnexStorage | undefined;
+  let app: FastifyInstance | undefined;
+
+  afterAll(async () => {
+    await app?.close();
+    await storage?.close();
+  });
+
+  it('shows exactly the receiver example the tests run', async () => {
+    const doc = await readFile(DOC, 'utf8');
+    const start = doc.indexOf(MARKER);
+    expect(start).toBeGreaterThan(-1);
+    const block = /```ts\n([\s\S]*?)```/.exec(doc.slice(start));
+    expect(block).not.toBeNull();
+    expect(body(block![1]!)).toBe(body(await readFile(EXAMPLE, 'utf8')));
+  });
+
+  it('receives what a Fusion service sends, once, even after a failed handling', async () => {
+    const secret = newSecret();
+    const recorded: Event[] = [];
+    let failures = 1;
+    app = await auditService(secret, async (event) => {
+      if (failures-- > 0) throw new Error('audit database down');
+      recorded.push(event);
+    });
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    storage = await freshStorage('pglite');
+    const dispatcher = createWebhookDispatcher(testWebhookConfig({ secrets: [secret], webhook: `${base}/hooks/fusion` }), {
+      storage,
+      logger: createLogger({ level: 'silent' }),
+    });
+    await dispatcher.start();
+    try {
+      const event = testEvent();
+      await enqueueEvent(storage, dispatcher, event);
+      await waitFor(() => recorded.length === 1, 10_000, 'the audit service to record the event');
+      expect(recorded[0]!.equals(event)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(recorded).toHaveLength(1);
+    } finally {
+      await dispatcher.close();
+    }
+  });
+});
