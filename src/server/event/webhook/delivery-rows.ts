@@ -13,7 +13,7 @@ export const DELIVERY_TABLE = 'fusion_webhook_delivery';
 /** Endpoints disabled by a 410 Gone or a deadline of failures. */
 export const ENDPOINT_TABLE = 'fusion_webhook_endpoint';
 
-/** A delivery row as the status list gives it. */
+/** The states of a delivery row. */
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'disabled';
 
 /** A claimed delivery: what one attempt needs. */

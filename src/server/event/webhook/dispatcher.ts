@@ -237,7 +237,7 @@ export class WebhookDispatcher implements EventSink {
     const where = { delivery_id: row.id, event_id: row.eventId, url: row.url, attempt: row.attempt };
     if (outcome.kind === 'delivered') {
       if (await markDelivered(knex, row.id, row.attempt)) this.#log.debug({ ...where, status: outcome.status }, 'webhook delivered');
-      else this.#log.warn(where, 'webhook delivered after its lease expired: it may be delivered twice (same webhook-id)');
+      else this.#log.warn(where, 'webhook delivered, but its row changed meanwhile (lease expired or endpoint disabled): it may arrive twice (same webhook-id)');
     } else if (outcome.kind === 'gone') {
       const dropped = await disableEndpoint(knex, row.url, 'answered 410 Gone');
       this.#log.warn({ ...where, dropped }, `webhook endpoint answered 410 Gone: disabled, ${dropped} pending deliveries dropped`);
