@@ -47,6 +47,7 @@ export const FUSION_ERRORS = {
   FUSION_ERR_WEBHOOK_SIGNATURE: { status: 401, hint: 'Check that sender and receiver share the webhook secret (whsec_...) and that the raw body is verified unchanged.' },
   FUSION_ERR_WEBHOOK_TIMESTAMP: { status: 401, hint: 'Check the clocks of sender and receiver (NTP); the webhook-timestamp must be within the tolerance.' },
   FUSION_ERR_WEBHOOK_REPLAY: { status: 409, hint: 'This webhook-id was received already: acknowledge it without handling it again.' },
+  FUSION_ERR_IDP_UNAVAILABLE: { status: 503, hint: 'The identity provider cannot be reached or refused this service: retry later; check auth.backend (issuer or url, client, verify) and the server log.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 /** A stable, machine-readable error code: match on it rather than on messages or classes. */

@@ -1,12 +1,13 @@
 /**
  * FusionAuthAPI: the auth routes (is_logged, login, logout, config, identities) and the
- * authorizer every other route asks (`server.authorizer`): API key, then session cookie,
- * then backend, then delete privilege, then the service's hook — every decision traced.
+ * authorizer every other route asks (`server.authorizer`): API key, then the backend's own
+ * request credentials (e.g. a bearer token), then session cookie and backend, then delete
+ * privilege, then the service's hook — every decision traced.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Identity } from '../../concept/index.js';
 import type { Case } from '../../concept/index.js';
-import { FusionError } from '../../helper/errors.js';
+import { FusionError, isFusionError } from '../../helper/errors.js';
 import { FusionAPI } from '../api.js';
 import type { FusionServer } from '../server.js';
 import { identityCanAccessCase, intersects } from './access.js';
@@ -106,7 +107,7 @@ export class FusionAuthAPI extends FusionAPI implements FusionAuthorizer {
 
   /** Prepares the backend and the rate-limit table; prunes expired sessions and counters periodically. */
   override async start(server: FusionServer): Promise<void> {
-    await this.backend.start();
+    await this.backend.start({ logger: server.logger });
     await this.#login?.start();
     const prune = async (): Promise<void> => {
       try {
@@ -138,7 +139,7 @@ export class FusionAuthAPI extends FusionAPI implements FusionAuthorizer {
       traceDecision(request, identity, operation, context, true);
       return identity;
     }
-    const identity = await this.#sessionIdentity(request);
+    const identity = await this.#requestIdentity(request, operation, context);
     if (identity === null) {
       throw this.#refuse(request, null, operation, context, 'no valid session: log in with POST /api/auth/login or send X-Fusion-API-Token');
     }
@@ -173,6 +174,17 @@ export class FusionAuthAPI extends FusionAPI implements FusionAuthorizer {
     return this.#managed.has(identity);
   }
 
+  /** The backend's request credentials, else the session cookie; a 401 or 503 from the backend is traced and thrown. */
+  async #requestIdentity(request: FastifyRequest, operation: string, context: AuthorizeContext): Promise<Identity | null> {
+    try {
+      return (await this.backend.authenticateRequest(request)) ?? (await this.#sessionIdentity(request));
+    } catch (error) {
+      if (isFusionError(error) && error.status === 401) throw this.#refuse(request, null, operation, context, error.message);
+      if (isFusionError(error) && error.status === 503) traceDecision(request, null, operation, context, false, error.message);
+      throw error;
+    }
+  }
+
   async #sessionIdentity(request: FastifyRequest): Promise<Identity | null> {
     const sessions = this.#sessions;
     if (sessions === null) return null;
@@ -186,15 +198,19 @@ export class FusionAuthAPI extends FusionAPI implements FusionAuthorizer {
       return null;
     }
     let identity: Identity | null;
+    let reason: string | null = null;
     try {
       identity = await this.backend.isLogged(loaded.identity, loaded.session, request);
     } catch (error) {
-      this.#server?.logger.error({ err: error }, 'auth: backend isLogged threw; ending the session');
+      if (isFusionError(error) && error.status === 503) throw error; // cannot tell now: the session stays
+      if (isFusionError(error) && error.status === 401) reason = error.message;
+      else this.#server?.logger.error({ err: error }, 'auth: backend isLogged threw; ending the session');
       identity = null;
     }
     if (identity === null) {
       await sessions.delete(token);
       state.setCookie = sessions.clearCookie();
+      if (reason !== null) throw new FusionError('FUSION_ERR_UNAUTHORIZED', reason);
       return null;
     }
     const changed = !identity.equals(loaded.identity);

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Identity } from '../../concept/index.js';
-import { FusionError } from '../../helper/errors.js';
+import { FusionError, isFusionError } from '../../helper/errors.js';
 import type { FusionServer } from '../server.js';
 import type { FusionAuthBackend } from './backend/backend.js';
 import type { FusionAuthRateLimitConfig } from './config.js';
@@ -73,8 +73,10 @@ export class LoginFlow {
     try {
       identity = await backend.login(data, request, session);
     } catch (error) {
-      await limiter.refund(outcome.reservation);
-      traceDecision(request, null, 'login', { username: subject }, false, 'backend error');
+      // A backend may refuse with its own message (FUSION_ERR_LOGIN_FAILED): counted like a wrong password.
+      const refused = isFusionError(error) && error.code === 'FUSION_ERR_LOGIN_FAILED';
+      if (!refused) await limiter.refund(outcome.reservation);
+      traceDecision(request, null, 'login', { username: subject }, false, refused ? error.message : 'backend error');
       throw error;
     }
     if (identity === null) {

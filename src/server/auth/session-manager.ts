@@ -4,10 +4,11 @@
  * data and the expiry. A session lives `auth.cookie.max_age` seconds from its last renewal;
  * it is renewed (row and cookie) once less than half of that remains.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Identity } from '../../concept/index.js';
 import type { FusionStorage } from '../storage/storage.js';
 import { AuthSession } from './backend/backend.js';
+import type { AuthSessionStore } from './backend/backend.js';
 import type { CookieAttributes } from './cookie.js';
 import { clearCookie, serializeCookie } from './cookie.js';
 
@@ -55,7 +56,18 @@ export class SessionManager {
     if (!TOKEN_FORMAT.test(token)) return null;
     const row = await this.#storage().retrieveSession(token);
     if (row === null || row.expiresAt.getTime() <= this.#now()) return null;
-    return { token, identity: row.identity, session: new AuthSession(row.data, row.expiresAt) };
+    return { token, identity: row.identity, session: new AuthSession(row.data, row.expiresAt, this.#store(token)) };
+  }
+
+  /** Locked re-reads and writes of one session's data (AuthSession.update), shared by every instance. */
+  #store(token: string): AuthSessionStore {
+    const storage = this.#storage;
+    const lockKey = `fusion-auth-session:${createHash('sha256').update(token, 'utf8').digest('base64url')}`;
+    return {
+      locked: (fn) => storage().withAdvisoryLock(lockKey, () => fn()),
+      read: async () => (await storage().retrieveSession(token))?.data ?? null,
+      write: (data) => storage().updateSession(token, { data }),
+    };
   }
 
   /** True when less than half of the session's lifetime remains. */
