@@ -1,10 +1,11 @@
 /**
  * Backend strategies by name: each registers how to read its `auth.backend.<strategy>` section
- * and how to build the backend from what it read. `basic` is registered here.
+ * and how to build the backend from what it read. `basic`, `oidc` and `keycloak` are registered here.
  */
 import type { ConfigReader } from '../../../helper/config.js';
 import type { FusionAuthBackend } from './backend.js';
 import { basicAuthBackendFactory } from './basic.js';
+import { oidcAuthBackendFactory } from './oidc.js';
 
 /** How to build one strategy's backend: parse its config section, then create it. */
 export interface AuthBackendFactory<O = unknown> {
@@ -53,3 +54,5 @@ export function createAuthBackend(config: { strategy: string; options: unknown }
 }
 
 registerAuthBackend('basic', basicAuthBackendFactory);
+registerAuthBackend('oidc', oidcAuthBackendFactory('oidc'));
+registerAuthBackend('keycloak', oidcAuthBackendFactory('keycloak'));
