@@ -178,7 +178,7 @@ export class WebhookDispatcher implements EventSink {
       } catch (error) {
         if (this.#stopping) break;
         errorPause = Math.min(Math.max(errorPause * 2, this.config.pollInterval * 1000), MAX_ERROR_PAUSE_MS);
-        this.#log.error({ err: error, retry_in_ms: errorPause }, 'webhook: claiming due deliveries failed');
+        this.#log.error({ err: error, retry_in_ms: errorPause }, 'webhook worker: claiming or pruning deliveries failed (storage unreachable?)');
       }
       await this.#idle(errorPause || this.config.pollInterval * 1000);
     }

@@ -138,7 +138,7 @@ describeStorage('WebhookDispatcher', (getStorage) => {
 
   it('keeps an endpoint enabled when only one delivery fails past its deadline', async () => {
     const picky = await receiver((_i, request) => (request.body.includes('"poison"') ? 400 : 200));
-    const d = dispatcher({ deadline: 0.5 });
+    const d = dispatcher({ deadline: 2 });
     await d.start();
     const bad = await enqueueEvent(getStorage(), d, testEvent([picky.url], 'poison'));
     const good = await enqueueEvent(getStorage(), d, testEvent([picky.url]));
@@ -191,7 +191,7 @@ describeStorage('WebhookDispatcher', (getStorage) => {
 
   it('retries an attempt that gets no answer within the timeout', async () => {
     const hook = await receiver((i) => (i === 0 ? 'hang' : 200));
-    const d = dispatcher({ timeout: 0.3 });
+    const d = dispatcher({ timeout: 1 });
     await d.start();
     const id = await enqueueEvent(getStorage(), d, testEvent([hook.url]));
     await waitFor(async () => (await deliveriesOf(getStorage(), id))[0]?.status === 'delivered', 10_000, 'delivered');

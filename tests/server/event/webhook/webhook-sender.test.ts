@@ -16,7 +16,7 @@ describe('WebhookSender', () => {
 
   beforeAll(async () => {
     hook = await startReceiver();
-    sender = new WebhookSender({ policy: loopback, timeoutMs: 500, secrets: [secret], apiKey: 'tok' });
+    sender = new WebhookSender({ policy: loopback, timeoutMs: 5000, secrets: [secret], apiKey: 'tok' });
   });
 
   afterAll(async () => {
@@ -67,7 +67,12 @@ describe('WebhookSender', () => {
     hook.answer = () => 'reset';
     expect(await sender.send(message())).toMatchObject({ kind: 'retry', error: expect.stringMatching(/socket|closed|ECONNRESET/i) });
     hook.answer = () => 'hang';
-    expect(await sender.send(message())).toEqual({ kind: 'retry', error: 'no answer within 0.5 s' });
+    const impatient = new WebhookSender({ policy: loopback, timeoutMs: 300, secrets: [] });
+    try {
+      expect(await impatient.send(message())).toEqual({ kind: 'retry', error: 'no answer within 0.3 s' });
+    } finally {
+      await impatient.close();
+    }
     const shutdown = new AbortController();
     const cut = sender.send(message(), shutdown.signal);
     setTimeout(() => shutdown.abort(), 50);
