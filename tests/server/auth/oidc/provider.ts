@@ -12,6 +12,8 @@ import { exportJWK, generateKeyPair } from 'jose';
 import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import type { ProviderAccount } from 'oidc-provider';
+import { interaction } from './interactions.js';
+import { SharedMemoryAdapter } from './provider-adapter.js';
 
 /** The confidential client (the Fusion service itself). */
 export const CLIENT_ID = 'fusion';
@@ -81,60 +83,6 @@ async function quietly<T>(fn: () => Promise<T>): Promise<T> {
 function loadProvider(): Promise<typeof Provider> {
   providerClass ??= quietly(async () => (await import('oidc-provider')).default);
   return providerClass;
-}
-
-/** Provider state (grants, sessions, codes, tokens) shared by every provider of this module. */
-const stored = new Map<string, Record<string, unknown>>();
-const grantMembers = new Map<string, Set<string>>();
-
-/**
- * oidc-provider's storage adapter over `stored`, so that a provider rebuilt on the same issuer
- * (key rotation, a restart on the same port) still knows the grants and tokens of the previous one.
- */
-class SharedMemoryAdapter {
-  readonly #model: string;
-
-  constructor(model: string) {
-    this.#model = model;
-  }
-
-  async upsert(id: string, payload: Record<string, unknown>): Promise<void> {
-    const key = `${this.#model}:${id}`;
-    stored.set(key, payload);
-    if (this.#model === 'Session' && typeof payload.uid === 'string') stored.set(`sessionUid:${payload.uid}`, { id });
-    if (typeof payload.grantId === 'string') {
-      const members = grantMembers.get(payload.grantId) ?? new Set<string>();
-      members.add(key);
-      grantMembers.set(payload.grantId, members);
-    }
-  }
-
-  async find(id: string): Promise<Record<string, unknown> | undefined> {
-    return stored.get(`${this.#model}:${id}`);
-  }
-
-  async findByUid(uid: string): Promise<Record<string, unknown> | undefined> {
-    const entry = stored.get(`sessionUid:${uid}`);
-    return typeof entry?.id === 'string' ? this.find(entry.id) : undefined;
-  }
-
-  async findByUserCode(): Promise<undefined> {
-    return undefined;
-  }
-
-  async consume(id: string): Promise<void> {
-    const payload = stored.get(`${this.#model}:${id}`);
-    if (payload) payload.consumed = Math.floor(Date.now() / 1000);
-  }
-
-  async destroy(id: string): Promise<void> {
-    stored.delete(`${this.#model}:${id}`);
-  }
-
-  async revokeByGrantId(grantId: string): Promise<void> {
-    for (const key of grantMembers.get(grantId) ?? []) stored.delete(key);
-    grantMembers.delete(grantId);
-  }
 }
 
 /** A running test provider. */
@@ -219,7 +167,7 @@ export class TestProvider {
   /** Serves one request: the interaction pages here, everything else by oidc-provider. */
   handle(req: IncomingMessage, res: ServerResponse): void {
     if (req.url?.startsWith('/interaction/')) {
-      interaction(this.#provider, req, res).catch((error: unknown) => {
+      interaction(this.#provider, USERS, req, res).catch((error: unknown) => {
         res.statusCode = 500;
         res.end(String(error));
       });
@@ -306,52 +254,4 @@ async function buildProvider(issuer: string, keys: SigningKey[], options: TestPr
       return { preferred_username: `service-account-${token.clientId ?? 'unknown'}`, groups: ['/services'] };
     },
   }));
-}
-
-/** The login and consent pages: GET renders a form, POST .../login checks a password, POST .../confirm grants. */
-async function interaction(provider: Provider, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const details = await provider.interactionDetails(req, res);
-  const { uid, prompt } = details;
-  if (req.method === 'GET') {
-    const action = prompt.name === 'login' ? 'login' : 'confirm';
-    const fields = prompt.name === 'login' ? '<input name="username"><input name="password" type="password">' : '';
-    res.setHeader('content-type', 'text/html');
-    res.end(`<form data-prompt="${prompt.name}" method="post" action="/interaction/${uid}/${action}">${fields}</form>`);
-    return;
-  }
-  const body = new URLSearchParams(await readBody(req));
-  if (req.url?.endsWith('/login') && prompt.name === 'login') {
-    const user = USERS.find((u) => u.username === body.get('username'));
-    if (user === undefined || user.password !== body.get('password')) {
-      res.statusCode = 401;
-      res.setHeader('content-type', 'text/html');
-      res.end('<p data-error="credentials">wrong username or password</p>');
-      return;
-    }
-    await provider.interactionFinished(req, res, { login: { accountId: user.username } }, { mergeWithLastSubmission: false });
-    return;
-  }
-  if (req.url?.endsWith('/confirm') && prompt.name === 'consent') {
-    const accountId = details.session?.accountId;
-    const clientId = String(details.params.client_id);
-    const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId: accountId!, clientId });
-    const missing = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
-    if (missing.missingOIDCScope) grant!.addOIDCScope(missing.missingOIDCScope.join(' '));
-    if (missing.missingOIDCClaims) grant!.addOIDCClaims(missing.missingOIDCClaims);
-    for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant!.addResourceScope(resource, scopes.join(' '));
-    await provider.interactionFinished(req, res, { consent: { grantId: await grant!.save() } }, { mergeWithLastSubmission: true });
-    return;
-  }
-  res.statusCode = 400;
-  res.end(`unexpected ${req.method} ${req.url} for prompt ${prompt.name}`);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (text += chunk));
-    req.on('end', () => resolve(text));
-    req.on('error', reject);
-  });
 }
