@@ -3,7 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
 import type { KnexStorage } from '../../../../src/server/storage/knex-storage.js';
 import { freshStorage } from '../../../helpers/storage.js';
+import { FusionClient } from '../../../../src/client/client.js';
+import { FusionAuthAPIClient } from '../../../../src/client/api/auth.js';
 import { rawLogin, silenceAudit } from '../harness.js';
+import { authorizeInBrowser } from './browser.js';
 import { CLIENT_ID, CLIENT_SECRET, PUBLIC_CLIENT_ID, REDIRECT_URI, TestProvider, USERS } from './provider.js';
 import type { OidcServer } from './setup.js';
 import { TestClock, loginThroughProvider, oidcBackend, oidcSection, providerClient, sessionCount, startOidcServer } from './setup.js';
@@ -140,9 +143,21 @@ describe('OIDC authorization-code flow (real oidc-provider)', () => {
     try {
       const missing = await rawLogin(spa.baseUrl, { code: 'some-code' });
       expect(missing.body).toMatchObject({ status: 400, message: expect.stringMatching(/^data\.code_verifier: is required/) });
-      const login = await loginThroughProvider(spa, provider.issuer, { clientId: PUBLIC_CLIENT_ID, username: 'bob', pkce: true });
-      expect(login.status).toBe(200);
-      expect(login.body.data).toEqual({ username: 'bob', groups: [] });
+      const { code, codeVerifier } = await authorizeInBrowser({
+        issuer: provider.issuer,
+        clientId: PUBLIC_CLIENT_ID,
+        redirectUri: REDIRECT_URI,
+        username: 'bob',
+        password: 'bob-password',
+      });
+      const client = new FusionClient({ baseUrl: spa.baseUrl });
+      try {
+        const auth = new FusionAuthAPIClient({ client });
+        expect((await auth.login({ code, code_verifier: codeVerifier })).toJSON()).toEqual({ username: 'bob', groups: [] });
+        expect((await auth.isLogged())?.username).toBe('bob');
+      } finally {
+        await client.close();
+      }
       expect((await spa.call('GET', '/api/auth/config')).body.data).toMatchObject({ type: 'oidc', parameters: { client: PUBLIC_CLIENT_ID } });
     } finally {
       await spa.stop();
