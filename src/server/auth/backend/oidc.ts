@@ -22,7 +22,7 @@ import { OidcProviderConnection } from './oidc/provider-connection.js';
 import type { DiscoveredProvider, ProviderStatus } from './oidc/provider-connection.js';
 import { classifyProviderError, describeRefusal } from './oidc/provider-errors.js';
 import { accessTokenExpired, parseOidcLoginData, tokensFromData, tokensFromResponse, tokensToData } from './oidc/tokens.js';
-import type { OidcSessionTokens } from './oidc/tokens.js';
+import type { OidcLoginData, OidcSessionTokens } from './oidc/tokens.js';
 
 export type { OidcAuthOptions, OidcFlavor } from './oidc/config.js';
 
@@ -66,19 +66,15 @@ export class OidcAuthBackend extends FusionAuthBackend {
     });
   }
 
-  /** Checks the shape of `{code, code_verifier?, nonce?, iss?}`; no username is known before the exchange. */
+  /** Checks the shape of `{code, code_verifier?, nonce?, iss?}` (400 before anything is counted); no username is known before the exchange. */
   override loginSubject(data: unknown): null {
-    parseOidcLoginData(data, { requirePkce: this.#options.requirePkce });
+    this.#loginData(data);
     return null;
   }
 
   /** Exchanges the authorization code, builds the Identity from the ID token (and userinfo), keeps the tokens in the session. */
   async login(data: unknown, _request: FastifyRequest, session: AuthSession): Promise<Identity | null> {
-    const login = parseOidcLoginData(data, { requirePkce: this.#options.requirePkce });
-    const redirectUri = this.#options.redirectUri;
-    if (redirectUri === null) {
-      throw new FusionError('FUSION_ERR_BAD_REQUEST', `this service takes bearer tokens only: auth.backend.${this.strategy}.redirect_uri is not set`);
-    }
+    const { login, redirectUri } = this.#loginData(data);
     const provider = await this.#provider.ready();
     const callback = new URL(redirectUri);
     callback.searchParams.set('code', login.code);
@@ -180,6 +176,14 @@ export class OidcAuthBackend extends FusionAuthBackend {
   /** Stops discovery retries and closes connections to the provider. */
   override async close(): Promise<void> {
     await this.#provider.close();
+  }
+
+  #loginData(data: unknown): { login: OidcLoginData; redirectUri: string } {
+    const redirectUri = this.#options.redirectUri;
+    if (redirectUri === null) {
+      throw new FusionError('FUSION_ERR_BAD_REQUEST', `this service takes bearer tokens only: auth.backend.${this.strategy}.redirect_uri is not set`);
+    }
+    return { login: parseOidcLoginData(data, { requirePkce: this.#options.requirePkce }), redirectUri };
   }
 
   async #refresh(provider: DiscoveredProvider, current: OidcSessionTokens): Promise<{ tokens: OidcSessionTokens; identity: Identity | null }> {

@@ -4,7 +4,7 @@ import { SignJWT, decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import type { KnexStorage } from '../../../../src/server/storage/knex-storage.js';
 import { freshStorage } from '../../../helpers/storage.js';
-import { raw, silenceAudit } from '../harness.js';
+import { raw, rawLogin, silenceAudit } from '../harness.js';
 import { authorizeInBrowser } from './browser.js';
 import {
   API_RESOURCE,
@@ -184,6 +184,17 @@ describe('OIDC bearer tokens (real oidc-provider)', () => {
       expect(answer.body).toMatchObject({ status: 401, message: expect.stringMatching(/^no valid session/) });
     } finally {
       await off.stop();
+    }
+  });
+
+  it('serves bearer tokens only when no redirect_uri is configured: logins get 400', async () => {
+    const bearerOnly = await startOidcServer({ storage, auth: {}, backend: oidcBackend(oidcSection(provider.issuer, { redirect_uri: null }), clock) });
+    try {
+      const login = await rawLogin(bearerOnly.baseUrl, { code: 'a-code' });
+      expect(login.body).toMatchObject({ status: 400, message: 'this service takes bearer tokens only: auth.backend.oidc.redirect_uri is not set' });
+      expect((await bearerOnly.call('GET', '/api/auth/is_logged', { bearer: await serviceToken() })).status).toBe(200);
+    } finally {
+      await bearerOnly.stop();
     }
   });
 

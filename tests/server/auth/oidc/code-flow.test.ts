@@ -85,6 +85,20 @@ describe('OIDC authorization-code flow (real oidc-provider)', () => {
     expect(await sessionCount(storage)).toBe(before + 1); // only bob's good login
   });
 
+  it('counts refused codes against the login rate limits (malformed data is not counted)', async () => {
+    const own = await freshStorage('pglite'); // rate-limit counters of its own
+    const limited = await startOidcServer({ storage: own, auth: { rate_limit: { max_per_client: 2 } }, backend: oidcBackend(oidcSection(provider.issuer), clock) });
+    try {
+      expect((await rawLogin(limited.baseUrl, { code: 42 })).status).toBe(400);
+      expect((await rawLogin(limited.baseUrl, { code: 'bogus-1' })).status).toBe(401);
+      expect((await rawLogin(limited.baseUrl, { code: 'bogus-2' })).status).toBe(401);
+      expect((await rawLogin(limited.baseUrl, { code: 'bogus-3' })).body).toMatchObject({ status: 429, code: 'FUSION_ERR_RATE_LIMITED' });
+    } finally {
+      await limited.stop();
+      await own.close();
+    }
+  });
+
   it('answers 400 for malformed login data, before anything reaches the provider', async () => {
     expect((await rawLogin(fusion.baseUrl, {})).body).toMatchObject({ status: 400, message: expect.stringMatching(/^data\.code:/) });
     expect((await rawLogin(fusion.baseUrl, { code: 42 })).status).toBe(400);
