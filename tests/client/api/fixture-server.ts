@@ -23,8 +23,8 @@ export async function fixtureServer(routes: Record<string, unknown>): Promise<{ 
   };
 }
 
-/** Reads a fixture produced by edf_fusion (shared/fixtures/edf_fusion/NAME.json). */
+/** Reads a fixture produced by edf_fusion (copied from shared/fixtures/edf_fusion into tests/fixtures/edf_fusion). */
 export async function edfFixture(name: string): Promise<unknown> {
-  const url = new URL(`../../../../shared/fixtures/edf_fusion/${name}.json`, import.meta.url);
+  const url = new URL(`../../fixtures/edf_fusion/${name}.json`, import.meta.url);
   return JSON.parse(await readFile(url, 'utf8')) as unknown;
 }
