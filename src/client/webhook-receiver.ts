@@ -7,10 +7,11 @@
  * load balancer each keep their own, so dedupe by `webhook-id` in storage where a duplicate
  * would hurt.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Event } from '../concept/index.js';
 import { FusionError, isFusionError } from '../helper/errors.js';
+import { webhookDigest } from '../helper/webhook-signature.js';
 
 /** A class decoding the webhook body: Event or a subclass. */
 export interface WebhookEventClass<E extends Event = Event> {
@@ -109,7 +110,7 @@ export function createWebhookReceiver<E extends Event = Event>(options: WebhookR
   const refuse = (code: 'FUSION_ERR_WEBHOOK_SIGNATURE' | 'FUSION_ERR_WEBHOOK_TIMESTAMP', message: string): FusionError => new FusionError(code, message);
 
   function checkSignature(id: string, timestamp: string, signatures: string, body: string | Uint8Array): void {
-    const expected = keys.map((key) => createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest());
+    const expected = keys.map((key) => webhookDigest(key, id, timestamp, body));
     for (const entry of signatures.split(' ')) {
       const [version, encoded] = entry.split(',', 2);
       if (version !== 'v1' || encoded === undefined) continue;

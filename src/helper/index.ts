@@ -22,3 +22,4 @@ export { runSubprocess } from './subprocess.js';
 export type { RunSubprocessOptions, SubprocessResult, SubprocessStdio } from './subprocess.js';
 export { diskUsage, iterGuidItems, ConceptStorage } from './filesystem.js';
 export type { GuidItem, JsonSerializable, JsonDecoder } from './filesystem.js';
+export { signWebhook, webhookDigest, secretKey, secretProblem, SECRET_PREFIX, MIN_SECRET_BYTES } from './webhook-signature.js';

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { createWebhookReceiver } from '../../src/client/webhook-receiver.js';
 import { Case, Event, field } from '../../src/concept/index.js';
-import { secretKey, signWebhook } from '../../src/server/event/webhook/signature.js';
+import { secretKey, signWebhook } from '../../src/helper/webhook-signature.js';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const OTHER = `whsec_${randomBytes(32).toString('base64')}`;

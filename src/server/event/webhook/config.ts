@@ -4,7 +4,7 @@
  */
 import type { ConfigReader } from '../../../helper/config.js';
 import { isAllowEntry } from './address-policy.js';
-import { secretProblem } from './signature.js';
+import { secretProblem } from '../../../helper/webhook-signature.js';
 import { validateWebhookUrl } from './webhook-url.js';
 
 /** The parsed webhook settings (times in seconds). */

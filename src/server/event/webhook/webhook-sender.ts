@@ -8,7 +8,7 @@ import { isFusionError } from '../../../helper/errors.js';
 import { FUSION_VERSION } from '../../version.js';
 import type { AddressPolicy } from './address-policy.js';
 import { checkLiteralHost, guardedLookup } from './guarded-lookup.js';
-import { secretKey, signWebhook } from './signature.js';
+import { secretKey, signWebhook } from '../../../helper/webhook-signature.js';
 
 /** What one attempt came to. */
 export type AttemptOutcome =

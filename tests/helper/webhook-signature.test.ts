@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { secretKey, secretProblem, signWebhook } from '../../../../src/server/event/webhook/signature.js';
+import { secretKey, secretProblem, signWebhook } from '../../src/helper/webhook-signature.js';
 
 describe('signWebhook', () => {
   it('reproduces the Standard Webhooks reference vector', () => {

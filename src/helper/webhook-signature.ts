@@ -31,14 +31,12 @@ export function secretKey(secret: string): Buffer {
   return Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
 }
 
+/** The raw HMAC-SHA256 of `id.timestamp.body` under `key` (what a `v1,` signature encodes). */
+export function webhookDigest(key: Uint8Array, id: string, timestamp: number | string, body: string | Uint8Array): Buffer {
+  return createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest();
+}
+
 /** The `webhook-signature` header value: one `v1,<base64>` per key, space-separated. */
 export function signWebhook(keys: readonly Uint8Array[], id: string, timestamp: number, body: string | Uint8Array): string {
-  return keys
-    .map((key) => {
-      const hmac = createHmac('sha256', key);
-      hmac.update(`${id}.${timestamp}.`);
-      hmac.update(body);
-      return `v1,${hmac.digest('base64')}`;
-    })
-    .join(' ');
+  return keys.map((key) => `v1,${webhookDigest(key, id, timestamp, body).toString('base64')}`).join(' ');
 }
