@@ -13,3 +13,5 @@ export { FusionCaseAPIClient } from './api/case.js';
 export type { CaseCreateInput, CasePatch, FusionCaseAPIClientOptions } from './api/case.js';
 export { FusionDownloadAPIClient } from './api/download.js';
 export type { DownloadOptions, DownloadResult, FusionDownloadAPIClientOptions } from './api/download.js';
+export { createWebhookReceiver } from './webhook-receiver.js';
+export type { WebhookReceiver, WebhookReceiverOptions, WebhookReceiverPluginOptions, WebhookHeaders, WebhookEventClass } from './webhook-receiver.js';

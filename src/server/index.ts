@@ -66,3 +66,7 @@ export type {
 // download
 export { FusionDownloadAPI, parseDownloadConfig } from './download/index.js';
 export type { FusionDownloadAPIOptions, FusionDownloadConfig } from './download/index.js';
+// webhooks (the event API's delivery half)
+export { parseWebhookConfig, DEFAULT_WEBHOOK_CONFIG, validateWebhookUrl, MAX_WEBHOOK_URL_LENGTH } from './event/webhook/index.js';
+export { WebhookDispatcher, createWebhookDispatcher, AddressPolicy, DELIVERY_TABLE, ENDPOINT_TABLE } from './event/webhook/index.js';
+export type { FusionWebhookConfig, WebhookDispatcherOptions, WebhookHost, DeliveryStatus } from './event/webhook/index.js';

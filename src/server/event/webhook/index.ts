@@ -5,6 +5,5 @@ export { MAX_WEBHOOK_URL_LENGTH, validateWebhookUrl } from './webhook-url.js';
 export { WebhookDispatcher, createWebhookDispatcher } from './dispatcher.js';
 export type { WebhookDispatcherOptions, WebhookHost } from './dispatcher.js';
 export { AddressPolicy } from './address-policy.js';
-export { signWebhook } from '../../../helper/webhook-signature.js';
 export { DELIVERY_TABLE, ENDPOINT_TABLE } from './delivery-rows.js';
 export type { DeliveryStatus } from './delivery-rows.js';
