@@ -4,7 +4,7 @@ import type { FusionAPI } from './api.js';
 import type { FusionConfig } from './config.js';
 import { FUSION_VERSION } from './version.js';
 
-/** Builds the APIs whose sections are present in `config`: auth, info, constant, case, download (in this order). */
+/** Builds the APIs whose sections are present in `config`: auth, info, constant, case, download, event (in this order). */
 export async function builtinApis(config: FusionConfig): Promise<FusionAPI[]> {
   const apis: FusionAPI[] = [];
   if (config.auth) {
@@ -27,6 +27,10 @@ export async function builtinApis(config: FusionConfig): Promise<FusionAPI[]> {
   if (config.download) {
     const { FusionDownloadAPI } = await import('./download/impl.js');
     apis.push(new FusionDownloadAPI({ ...config.download }));
+  }
+  if (config.raw.event !== undefined) {
+    const { FusionEventAPI } = await import('./event/impl.js');
+    apis.push(new FusionEventAPI());
   }
   return apis;
 }

@@ -162,11 +162,13 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
   }
 
   /**
-   * Called after a case was created, updated, deleted or attached (stored already). A no-op
-   * until the events API exists; override it to notify. A throw is logged, never answered:
-   * the change is done.
+   * Called after a case was created, updated, deleted or attached (stored already). Default:
+   * notifies the server's event API (`server.eventNotifier`; nothing without one). A throw is
+   * logged, never answered: the change is done.
    */
-  protected async onCaseEvent(_category: CaseEventCategory, _case: C): Promise<void> {}
+  protected async onCaseEvent(category: CaseEventCategory, caseObj: C): Promise<void> {
+    await this.server.eventNotifier?.notify(category, caseObj);
+  }
 
   #resolveClass(server: FusionServer): FusionCaseClass<C> {
     const given = this.#givenClass;
