@@ -163,6 +163,7 @@ export class EventBus {
       for (;;) {
         const rows = await fetchEventsAfter(this.#storage.knex, this.#lastSeen, this.#batchSize);
         for (const row of rows) {
+          if (row.id <= this.#lastSeen) continue; // never twice, never backwards
           this.#lastSeen = row.id;
           this.#topics.publish(row.caseGuid, toBusEvent(row));
         }

@@ -67,8 +67,9 @@ export async function appendEvent(
 /** Every event with id > `after`, oldest first, at most `limit`. */
 export async function fetchEventsAfter(knex: Knex, after: bigint, limit: number): Promise<EventRow[]> {
   const result = await knex.raw(
-    `SELECT id::text AS id, case_guid::text AS case_guid, category, document::text AS document
-       FROM ${EVENT_TABLE} WHERE id > ?::bigint ORDER BY id LIMIT ?`,
+    // ORDER BY e.id: a bare `id` would sort by the text alias ('10' < '9').
+    `SELECT e.id::text AS id, e.case_guid::text AS case_guid, e.category, e.document::text AS document
+       FROM ${EVENT_TABLE} e WHERE e.id > ?::bigint ORDER BY e.id LIMIT ?`,
     [after.toString(), limit],
   );
   return rowsOf<RawRow>(result).map((raw) => toRow(raw));
