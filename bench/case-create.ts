@@ -5,9 +5,10 @@
  * the document as jsonb) and answering the same envelope (same schemas). Each server runs in a
  * child process of its own (node --import tsx); this process sends the 400 requests at once
  * over 400 connections (undici Pool) and times the burst from the first request to the last
- * response. Rounds alternate bare/framework on an emptied table; the table gives medians.
+ * response. Rounds alternate bare/framework on an emptied table; the table gives medians, and
+ * each server's CPU time per request (user + system, read by the server itself around a burst).
  * Target (DESIGN §7): total time <= 1.2x the bare one.
- * Run: `npm run bench -- case-create [--rounds 7 --connections 400]` (FUSION_BENCH_CPU_PROF=DIR to
+ * Run: `npm run bench -- case-create [--rounds 11 --connections 400]` (FUSION_BENCH_CPU_PROF=DIR to
  * profile both servers).
  */
 import { fork } from 'node:child_process';
@@ -32,7 +33,8 @@ const SCHEMA_ENV = 'FUSION_BENCH_CASE_CREATE_SCHEMA';
 const KEY_ENV = 'FUSION_BENCH_CASE_CREATE_KEY';
 
 type Role = 'bare' | 'framework';
-type FromChild = { type: 'ready'; url: string } | { type: 'closed'; logBytes: number };
+type ToChild = { type: 'close' } | { type: 'cpu' };
+type FromChild = { type: 'ready'; url: string } | { type: 'closed'; logBytes: number } | { type: 'cpu'; micros: number };
 
 // ---------------------------------------------------------------- child: one server
 
@@ -109,8 +111,12 @@ async function frameworkServer(schema: string, apiKey: string): Promise<{ url: s
 async function serve(role: Role): Promise<void> {
   const schema = process.env[SCHEMA_ENV] ?? '';
   const server = role === 'bare' ? await bareServer(schema) : await frameworkServer(schema, process.env[KEY_ENV] ?? '');
-  process.on('message', (message: { type: 'close' }) => {
-    if (message.type !== 'close') return;
+  process.on('message', (message: ToChild) => {
+    if (message.type === 'cpu') {
+      const usage = process.cpuUsage();
+      process.send?.({ type: 'cpu', micros: usage.user + usage.system } satisfies FromChild);
+      return;
+    }
     void server.close().then((logBytes) => {
       process.send?.({ type: 'closed', logBytes } satisfies FromChild);
       process.disconnect();
@@ -155,8 +161,15 @@ async function startChild(role: Role, schema: string, apiKey: string): Promise<C
 
 async function closeChild(child: Child): Promise<number> {
   const closed = nextMessage(child.process, child.role, 'closed');
-  child.process.send({ type: 'close' });
+  child.process.send({ type: 'close' } satisfies ToChild);
   return (await closed).logBytes;
+}
+
+/** CPU time (user + system, microseconds) the server process has used so far. */
+async function cpuOf(child: Child): Promise<number> {
+  const answer = nextMessage(child.process, child.role, 'cpu');
+  child.process.send({ type: 'cpu' } satisfies ToChild);
+  return (await answer).micros;
 }
 
 /** The request bodies: distinct names, one ~50 KB description, an acs. */
@@ -204,7 +217,7 @@ async function countRows(schema: string): Promise<number> {
 /** Migrates a fresh schema, starts both servers, runs the rounds, prints the tables; drops the schema. */
 export default async function main(args: string[]): Promise<void> {
   const options = benchOptions(args);
-  const rounds = options.rounds ?? 7;
+  const rounds = options.rounds ?? 11;
   const connections = options.connections ?? REQUESTS;
   const schema = freshSchemaName('case_create');
   const apiKey = benchApiKey();
@@ -225,14 +238,17 @@ export default async function main(args: string[]): Promise<void> {
     }
     const load = sampleLoad();
     const results: Record<Role, number[]> = { bare: [], framework: [] };
+    const cpu: Record<Role, number[]> = { bare: [], framework: [] };
     for (let round = 1; round <= rounds; round++) {
       for (const child of children) {
         await emptyTable();
+        const cpuBefore = await cpuOf(child);
         const seconds = await burst(child, payloads, apiKey, connections);
+        cpu[child.role].push((await cpuOf(child)) - cpuBefore);
         const rows = await countRows(schema);
         if (rows !== REQUESTS) throw new Error(`${child.role}: ${rows} rows stored for ${REQUESTS} requests`);
         results[child.role].push(seconds);
-        console.log(`  round ${round} ${child.role}: ${(seconds * 1000).toFixed(0)} ms`);
+        console.log(`  round ${round} ${child.role}: ${(seconds * 1000).toFixed(0)} ms, server CPU ${(cpu[child.role].at(-1)! / REQUESTS).toFixed(0)} µs/request`);
       }
     }
     const loadSeen = load.stop();
@@ -242,12 +258,13 @@ export default async function main(args: string[]): Promise<void> {
     console.log('');
     console.log(
       markdownTable(
-        ['server', 'median ms', 'min ms', 'max ms'],
+        ['server', 'median ms', 'min ms', 'max ms', 'server CPU µs/request (median)'],
         (['bare', 'framework'] as const).map((role) => [
           role === 'bare' ? 'bare fastify + knex insert' : 'FusionServer POST /api/case',
           Math.round(median(results[role]) * 1000),
           Math.round(Math.min(...results[role]) * 1000),
           Math.round(Math.max(...results[role]) * 1000),
+          Math.round(median(cpu[role]) / REQUESTS),
         ]),
       ),
     );
