@@ -1,10 +1,10 @@
 /**
  * GET /api/events/case/:case_guid: one SSE subscriber. The order of the steps is what makes
  * resumption exact: (1) subscribe to the bus and buffer, (2) join presence, (3) read the
- * subscribers and the log position, (4) send `subscribers`, then the missed events page by
- * page (or a `reset` when some were pruned), (5) flush the buffer without what was sent,
- * then go live. Every event is in the backlog or arrives through the bus after (1); ids
- * dedupe the overlap.
+ * subscribers and the log position, (4) send `subscribers` (its id: the starting position),
+ * then the missed events page by page (or a `reset` when some were pruned), (5) flush the
+ * buffer without what was sent, then go live. Every event is in the backlog or arrives
+ * through the bus after (1); ids dedupe the overlap.
  */
 import type { Case, Event, Identity } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
@@ -127,10 +127,13 @@ export async function openCaseStream(ctx: RouteContext, deps: CaseStreamDeps): P
   if (stream.closed) return ctx.reply; // the client left meanwhile (onClose cleaned up; the reply is released)
   untrack = deps.track(stream, done);
   const subscribers = deps.makeEvent('subscribers', caseObj, { usernames: users.includes(username) ? users : [...users, username].sort() });
-  stream.start(formatSseMessage({ data: JSON.stringify(subscribers) }));
+  // Its id is the stream's starting point in the log, so a client cut before the first event
+  // still resumes from here (not from "now", which would skip what happened in between).
+  const start = lastEventId ?? page.maxId;
+  stream.start(formatSseMessage({ id: start.toString(), data: JSON.stringify(subscribers) }));
 
   try {
-    sentThrough = lastEventId === null ? page.maxId : await sendBacklog(stream, deps, caseObj, lastEventId, page);
+    sentThrough = lastEventId === null ? start : await sendBacklog(stream, deps, caseObj, lastEventId, page);
     live = true;
     for (const event of pending.splice(0)) deliver(event);
   } catch (error) {

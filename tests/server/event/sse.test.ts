@@ -30,13 +30,14 @@ describe('GET /api/events/case/:case_guid (SSE, one instance)', () => {
     const probe = await SseProbe.open(t.baseUrl, path(c.guid), alice);
     try {
       const [first] = await probe.waitForCount(1);
-      expect(first).toMatchObject({ id: null, category: 'subscribers', source: 'test', ext: { usernames: ['alice'] } });
+      expect(first).toMatchObject({ category: 'subscribers', source: 'test', ext: { usernames: ['alice'] } });
+      expect(first!.id).toMatch(/^\d+$/); // where this stream starts in the log
       expect(first!.case.guid).toBe(c.guid);
       for (let n = 0; n < 5; n++) await t.events.notify('step', c, { n });
       const events = (await probe.waitForCount(6)).slice(1);
       expect(events.map((e) => e.ext)).toEqual([0, 1, 2, 3, 4].map((n) => ({ n })));
       expect(events.every((e) => e.category === 'step' && e.case.guid === c.guid && e.source === 'test')).toBe(true);
-      const ids = events.map((e) => BigInt(e.id!));
+      const ids = [first!, ...events].map((e) => BigInt(e.id!));
       for (let i = 1; i < ids.length; i++) expect(ids[i]! > ids[i - 1]!).toBe(true);
     } finally {
       await probe.close();
@@ -106,6 +107,22 @@ describe('GET /api/events/case/:case_guid (SSE, one instance)', () => {
       await t.events.notify('tick', c, { n: total }); // then live ones
       const after = await second.waitFor((list) => list.some((e) => (e.ext as { n?: number } | null)?.n === total));
       expect(after.filter((e) => e.category === 'tick').length).toBe(total - seen.length + 1);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('gives `subscribers` the starting position as id: a client cut before any event resumes from there', async () => {
+    const c = await createSocCase(t, 'cut early');
+    const first = await SseProbe.open(t.baseUrl, path(c.guid), alice);
+    const [subscribers] = await first.waitForCount(1);
+    await first.close();
+    await t.events.notify('meanwhile', c, null);
+    const second = await SseProbe.open(t.baseUrl, path(c.guid), { ...alice, 'last-event-id': subscribers!.id! });
+    try {
+      const events = await second.waitFor((list) => list.some((e) => e.category === 'meanwhile'));
+      expect(events[0]!.category).toBe('subscribers');
+      expect(events.filter((e) => e.category === 'meanwhile')).toHaveLength(1);
     } finally {
       await second.close();
     }
