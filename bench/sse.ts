@@ -1,0 +1,285 @@
+/**
+ * SSE delivery latency: 1,000 subscribers of one case, 100 events (after 10 warm-up ones), one
+ * every 20 ms; latency = time the subscriber parsed the message - time just before the server
+ * was asked to publish it (both clocks are this machine's: performance.timeOrigin + now()).
+ *   - baseline: a bare fastify SSE route fanning each event out from memory (no storage);
+ *   - one instance: FusionEventAPI on PostgreSQL, notify() and the subscribers on one server;
+ *   - two instances: notify() on A, the subscribers on B (the event crosses LISTEN/NOTIFY).
+ * Servers run in child processes (node --import tsx); this process holds the subscribers (plain
+ * undici streams). Targets (DESIGN §7): p99 < 50 ms on one instance, < 150 ms across two.
+ * Run: `npm run bench -- sse [--connections 1000]`.
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import type { ServerResponse } from 'node:http';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { benchOptions } from './lib/args.js';
+import { BENCH_PG_URL, dropSchema, freshSchemaName } from './lib/postgres.js';
+import { markdownTable } from './lib/report.js';
+import { formatLoad, sampleLoad } from './lib/stats.js';
+
+const EVENTS = 100;
+const WARMUP = 10;
+const INTERVAL_MS = 20;
+const ROLE_ENV = 'FUSION_BENCH_SSE_ROLE';
+const SCHEMA_ENV = 'FUSION_BENCH_SSE_SCHEMA';
+const KEY_ENV = 'FUSION_BENCH_SSE_KEY';
+
+type Role = 'bare' | 'fusion';
+type ToChild = { type: 'create-case' } | { type: 'emit'; caseGuid: string; count: number; intervalMs: number };
+type FromChild = { type: 'ready'; url: string } | { type: 'created'; caseGuid: string } | { type: 'emitted' };
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+// ---------------------------------------------------------------- child: one server
+
+async function serve(role: Role): Promise<void> {
+  let url: string;
+  let publish: (caseGuid: string, ext: Record<string, unknown>) => Promise<void>;
+  let createCase: () => Promise<string>;
+  if (role === 'bare') {
+    const { default: Fastify } = await import('fastify');
+    const streams = new Set<ServerResponse>();
+    const app = Fastify({ logger: false });
+    app.get('/sse/:guid', (_request, reply) => {
+      reply.hijack();
+      reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      reply.raw.write('data: {"category":"subscribers"}\n\n');
+      streams.add(reply.raw);
+      reply.raw.on('close', () => streams.delete(reply.raw));
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    let id = 0;
+    publish = async (_guid, ext) => {
+      const frame = `id: ${++id}\ndata: ${JSON.stringify({ source: 'bench', category: 'tick', ext })}\n\n`;
+      for (const stream of streams) stream.write(frame);
+    };
+    createCase = async () => 'bare';
+  } else {
+    const { setAuditSink } = await import('../src/helper/tracing.js');
+    const { Case } = await import('../src/concept/index.js');
+    const { startFusionServer, benchAuthSection } = await import('./lib/fusion.js');
+    setAuditSink({ info: () => undefined, warn: () => undefined }); // 1,000 subscriptions: keep the log small
+    const running = await startFusionServer({
+      server: { log_requests: false, docs: false },
+      storage: { url: BENCH_PG_URL, schema: process.env[SCHEMA_ENV] },
+      auth: benchAuthSection(process.env[KEY_ENV] ?? ''),
+      event: {},
+    });
+    url = running.url;
+    const events = running.server.eventNotifier!;
+    const cases = new Map<string, InstanceType<typeof Case>>();
+    const lookup = async (guid: string): Promise<InstanceType<typeof Case>> => {
+      const found = await running.server.storage.retrieveCase(Case, guid);
+      if (found === null) throw new Error(`case ${guid} not found`);
+      cases.set(guid, found);
+      return found;
+    };
+    publish = async (guid, ext) => {
+      const cached = cases.get(guid);
+      const caseObj = cached ?? (await lookup(guid));
+      if (cached === undefined) ext.sent_at = now(); // the first lookup is not part of notify()
+      await events.notify('tick', caseObj, ext);
+    };
+    createCase = async () => (await running.server.storage.createCase(new Case({ name: 'bench', acs: ['bench'] }))).guid;
+  }
+  const send = (message: FromChild): void => void process.send?.(message);
+  process.on('message', (message: ToChild) => {
+    if (message.type === 'create-case') {
+      void createCase().then((caseGuid) => send({ type: 'created', caseGuid }));
+      return;
+    }
+    void (async () => {
+      for (let seq = 0; seq < message.count; seq++) {
+        const started = now();
+        await publish(message.caseGuid, { seq, sent_at: started });
+        const wait = message.intervalMs - (now() - started);
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+      send({ type: 'emitted' });
+    })();
+  });
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'ready', url });
+}
+
+// ---------------------------------------------------------------- parent: subscribers and numbers
+
+interface Child {
+  process: ChildProcess;
+  url: string;
+  ask<T extends FromChild['type']>(message: ToChild, answer: T): Promise<Extract<FromChild, { type: T }>>;
+}
+
+async function startChild(role: Role, env: Record<string, string>): Promise<Child> {
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env, [ROLE_ENV]: role },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = <T extends FromChild['type']>(type: T): Promise<Extract<FromChild, { type: T }>> =>
+    new Promise((resolve, reject) => {
+      const onMessage = (message: FromChild): void => {
+        if (message.type !== type) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(message as Extract<FromChild, { type: T }>);
+      };
+      const onExit = (code: number | null): void => reject(new Error(`${role} server exited (${code}) before answering ${type}`));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+  const ready = await next('ready');
+  return {
+    process: child,
+    url: ready.url,
+    ask: (message, answer) => {
+      const waiting = next(answer);
+      child.send(message);
+      return waiting;
+    },
+  };
+}
+
+/** `count` SSE streams on `url + path`; each records the latency of every `tick` with seq >= WARMUP. */
+async function subscribe(url: string, path: string, headers: Record<string, string>, count: number) {
+  const pool = new Pool(url, { connections: count, bodyTimeout: 0, headersTimeout: 60_000 });
+  const latencies: number[] = [];
+  const received = new Array<number>(count).fill(0);
+  const bodies: { destroy(): void }[] = [];
+  let subscribed = 0;
+  const open = async (index: number): Promise<void> => {
+    const response = await pool.request({ method: 'GET', path, headers: { accept: 'text/event-stream', ...headers } });
+    if (response.statusCode !== 200) throw new Error(`GET ${path}: HTTP ${response.statusCode} ${await response.body.text()}`);
+    bodies.push(response.body);
+    let buffer = '';
+    let first = true;
+    response.body.setEncoding('utf8');
+    response.body.on('data', (chunk: string) => {
+      const at = now();
+      buffer += chunk;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) !== -1) {
+        const message = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (first) {
+          first = false;
+          subscribed++;
+          continue;
+        }
+        const seq = /"seq":\s*(\d+)/.exec(message);
+        const sent = /"sent_at":\s*([\d.]+)/.exec(message);
+        if (!seq || !sent) continue;
+        received[index]!++;
+        if (Number(seq[1]) >= WARMUP) latencies.push(at - Number(sent[1]));
+      }
+    });
+    response.body.on('error', () => undefined);
+  };
+  for (let i = 0; i < count; i += 100) await Promise.all(Array.from({ length: Math.min(100, count - i) }, (_, k) => open(i + k)));
+  while (subscribed < count) await new Promise((resolve) => setTimeout(resolve, 20));
+  return {
+    latencies,
+    received,
+    async close() {
+      for (const body of bodies) body.destroy();
+      await pool.destroy();
+    },
+  };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+interface Scenario {
+  name: string;
+  target: string;
+  p50: number;
+  p99: number;
+  max: number;
+  delivered: number;
+}
+
+async function runScenario(
+  name: string,
+  target: string,
+  notifier: Child,
+  server: Child,
+  caseGuid: string,
+  path: string,
+  headers: Record<string, string>,
+  count: number,
+): Promise<Scenario> {
+  const subscribers = await subscribe(server.url, path, headers, count);
+  try {
+    await notifier.ask({ type: 'emit', caseGuid, count: WARMUP + EVENTS, intervalMs: INTERVAL_MS }, 'emitted');
+    const deadline = Date.now() + 60_000;
+    const expected = count * (WARMUP + EVENTS);
+    const total = (): number => subscribers.received.reduce((a, b) => a + b, 0);
+    while (total() < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const sorted = [...subscribers.latencies].sort((a, b) => a - b);
+    const result = { name, target, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN, delivered: total() / expected };
+    console.log(`  ${name}: p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, max ${result.max.toFixed(1)} ms, delivered ${(result.delivered * 100).toFixed(1)}%`);
+    return result;
+  } finally {
+    await subscribers.close();
+  }
+}
+
+/** Runs the three scenarios and prints the table. */
+export default async function main(args: string[]): Promise<void> {
+  const count = benchOptions(args).connections ?? 1000;
+  const key = 'bench-sse-key-0123456789abcdefghijklmn';
+  const schema = freshSchemaName('sse');
+  const children: Child[] = [];
+  const load = sampleLoad();
+  const results: Scenario[] = [];
+  console.log(`SSE benchmark: ${count} subscribers of one case, ${EVENTS} events (+${WARMUP} warm-up) every ${INTERVAL_MS} ms`);
+  try {
+    const bare = await startChild('bare', {});
+    children.push(bare);
+    results.push(await runScenario('bare fastify, in-memory fan-out (baseline)', '', bare, bare, 'bare', '/sse/bench', {}, count));
+    bare.process.kill();
+
+    const env = { [SCHEMA_ENV]: schema, [KEY_ENV]: key };
+    const headers = { 'x-fusion-api-token': key };
+    const a = await startChild('fusion', env);
+    children.push(a);
+    const { caseGuid } = await a.ask({ type: 'create-case' }, 'created');
+    const path = `/api/events/case/${caseGuid}`;
+    results.push(await runScenario('FusionEventAPI, one instance (PostgreSQL)', 'p99 < 50 ms', a, a, caseGuid, path, headers, count));
+    const b = await startChild('fusion', env);
+    children.push(b);
+    results.push(await runScenario('FusionEventAPI, notify on A, subscribers on B', 'p99 < 150 ms', a, b, caseGuid, path, headers, count));
+  } finally {
+    for (const child of children) child.process.kill();
+    await dropSchema(schema).catch(() => undefined);
+  }
+  const taken = load.stop();
+  console.log('');
+  console.log(
+    markdownTable(
+      ['scenario', 'p50 (ms)', 'p99 (ms)', 'max (ms)', 'delivered', 'target', 'met'],
+      results.map((r) => {
+        const limit = /< (\d+)/.exec(r.target);
+        const met = limit ? (r.p99 < Number(limit[1]) && r.delivered === 1 ? 'yes' : 'no') : '';
+        return [r.name, r.p50.toFixed(1), r.p99.toFixed(1), r.max.toFixed(1), `${(r.delivered * 100).toFixed(1)}%`, r.target, met];
+      }),
+    ),
+  );
+  console.log(formatLoad(taken, cpus().length));
+}
+
+const role = process.env[ROLE_ENV];
+if (role === 'bare' || role === 'fusion') {
+  serve(role).catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
