@@ -30,6 +30,8 @@ export type CaseLoader = (guid: string) => Promise<Case | null>;
 export interface EventNotifier {
   /** Stores the event `category` about `caseObj` (with `ext`) and signals it to subscribers and webhooks. */
   notify(category: string, caseObj: Case, ext?: Record<string, unknown> | null): Promise<unknown>;
+  /** Throws a 400 FusionError naming the first URL webhook deliveries would refuse (checked when a case is written). */
+  checkWebhookUrls?(urls: readonly string[]): void;
 }
 
 /** Options of FusionServer. */

@@ -240,6 +240,7 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
     const decoded = this.caseClass.fromJSON(body, { unknownKeys: 'reject' });
     const caseObj = decoded.managed === caller.managed ? decoded : this.caseClass.fromJSON({ ...decoded.toJSON(), managed: caller.managed });
     this.#checkAcs(caseObj.acs, caller.managed);
+    this.server.eventNotifier?.checkWebhookUrls?.(caseObj.webhooks);
     const created = await this.#run('createCase', { ...caller, body, case: caseObj });
     await this.#emit('create_case', created);
     return created;
@@ -251,6 +252,7 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
     const body = bodyObject(ctx.body, this.caseClass.conceptName);
     const preview = current.clone().update(body, { unknownKeys: 'reject' }); // refuses bad input before any step runs
     if (Object.hasOwn(body, 'acs')) this.#checkAcs(preview.acs, caller.managed);
+    if (Object.hasOwn(body, 'webhooks')) this.server.eventNotifier?.checkWebhookUrls?.(preview.webhooks);
     const updated = await this.#run('updateCase', { ...caller, caseGuid: ctx.params.case_guid!, case: current, body });
     await this.#emit('update_case', updated);
     return updated;

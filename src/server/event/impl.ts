@@ -25,7 +25,7 @@ import { Presence } from './presence.js';
 import { pruneOnce } from './prune-task.js';
 import type { PruneResult } from './prune-task.js';
 import type { SseStream } from './sse-stream.js';
-import { createWebhookDispatcher } from './webhook/index.js';
+import { createWebhookDispatcher, validateWebhookUrl } from './webhook/index.js';
 
 /** An Event class (Event or a subclass) the API builds its events with. */
 export interface EventClass<E extends Event = Event> {
@@ -90,6 +90,11 @@ export class FusionEventAPI<E extends Event = Event> extends FusionAPI implement
   get config(): FusionEventConfig {
     if (this.#config === null) throw new Error('FusionEventAPI: config is available once the API is set up');
     return this.#config;
+  }
+
+  /** Throws FUSION_ERR_WEBHOOK_URL / FUSION_ERR_WEBHOOK_REFUSED for the first URL deliveries would refuse. */
+  checkWebhookUrls(urls: readonly string[]): void {
+    for (const url of urls) validateWebhookUrl(url, this.config.webhook);
   }
 
   /** Open SSE streams on this instance. */
