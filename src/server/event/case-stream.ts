@@ -89,7 +89,7 @@ export async function openCaseStream(ctx: RouteContext, deps: CaseStreamDeps): P
   });
   const leave = async (): Promise<void> => {
     try {
-      if (await deps.presence.leave(guid, username)) await deps.notify('unsubscribe', caseObj, { username });
+      await deps.presence.leave(guid, username, () => deps.notify('unsubscribe', caseObj, { username }));
     } catch (error) {
       deps.logger.warn({ err: error, case_guid: guid, username }, 'event stream: leaving presence failed');
     }
@@ -116,7 +116,7 @@ export async function openCaseStream(ctx: RouteContext, deps: CaseStreamDeps): P
   let users: string[];
   try {
     joined = true;
-    if (await deps.presence.join(guid, username)) await deps.notify('subscribe', caseObj, { username });
+    await deps.presence.join(guid, username, () => deps.notify('subscribe', caseObj, { username }));
     users = await deps.presence.subscribers(guid);
     page = await fetchCasePage(deps.storage.knex, guid, lastEventId ?? 0n, lastEventId === null ? 0 : deps.pageSize);
   } catch (error) {

@@ -40,16 +40,21 @@ export class Presence {
     this.#ttl = ttl;
   }
 
-  /** Counts a new stream of `username` on `caseGuid`; true when the user was subscribed on no instance before. */
-  join(caseGuid: string, username: string): Promise<boolean> {
+  /**
+   * Counts a new stream of `username` on `caseGuid`; true when the user was subscribed on no
+   * instance before. `announce` then runs before any later join or leave of the same user here
+   * (so a `subscribe` event is stored before the matching `unsubscribe`).
+   */
+  join(caseGuid: string, username: string, announce?: () => Promise<unknown>): Promise<boolean> {
     return this.#mutex.run(`${caseGuid}\n${username}`, async () => {
       const users = this.#local.get(caseGuid) ?? new Map<string, number>();
       this.#local.set(caseGuid, users);
       const count = (users.get(username) ?? 0) + 1;
       users.set(username, count);
       if (count > 1) return false;
+      let first: boolean;
       try {
-        return await this.#locked(caseGuid, async (trx) => {
+        first = await this.#locked(caseGuid, async (trx) => {
           const elsewhere = await this.#presentElsewhere(trx, caseGuid, username);
           await trx.raw(
             `INSERT INTO ${PRESENCE_TABLE} (case_guid, username, instance_id, expires_at) VALUES (?, ?, ?, now() + (?::float8 * interval '1 second'))
@@ -62,17 +67,21 @@ export class Presence {
         this.#forget(caseGuid, username);
         throw error;
       }
+      if (first) await announce?.();
+      return first;
     });
   }
 
-  /** Uncounts a stream; true when it was the user's last one on any instance. */
-  leave(caseGuid: string, username: string): Promise<boolean> {
+  /** Uncounts a stream; true when it was the user's last one on any instance (`announce` then runs, as in join). */
+  leave(caseGuid: string, username: string, announce?: () => Promise<unknown>): Promise<boolean> {
     return this.#mutex.run(`${caseGuid}\n${username}`, async () => {
       if (!this.#forget(caseGuid, username)) return false;
-      return this.#locked(caseGuid, async (trx) => {
+      const last = await this.#locked(caseGuid, async (trx) => {
         await trx.raw(`DELETE FROM ${PRESENCE_TABLE} WHERE case_guid = ? AND username = ? AND instance_id = ?`, [caseGuid, username, this.instanceId]);
         return !(await this.#presentElsewhere(trx, caseGuid, username));
       });
+      if (last) await announce?.();
+      return last;
     });
   }
 

@@ -23,6 +23,21 @@ describeStorage('Presence (fusion_event_presence)', (getStorage) => {
     expect(await here.subscribers(c)).toEqual([]);
   });
 
+  it('runs the announcements of one user in order, even when a leave follows a join at once', async () => {
+    const storage = getStorage();
+    const presence = new Presence(storage, 60);
+    const c = randomUUID();
+    const said: string[] = [];
+    const slow = (what: string) => async () => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      said.push(what);
+    };
+    const results = await Promise.all([presence.join(c, 'zoe', slow('subscribe')), presence.leave(c, 'zoe', slow('unsubscribe'))]);
+    expect(results).toEqual([true, true]);
+    expect(said).toEqual(['subscribe', 'unsubscribe']);
+    expect(await presence.subscribers(c)).toEqual([]);
+  });
+
   it('keeps rows alive with heartbeats; expired rows disappear with a departure for users present nowhere else', async () => {
     const storage = getStorage();
     const live = new Presence(storage, 60);
