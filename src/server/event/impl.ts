@@ -190,8 +190,17 @@ export class FusionEventAPI<E extends Event = Event> extends FusionAPI implement
       await trx.raw('SELECT pg_notify(?, ?)', [this.#bus!.channel, id]);
       return stored;
     };
-    const stored = options.trx ? await run(options.trx) : await server.storage.knex.transaction(run);
-    if (!options.trx) this.#afterCommit(stored);
+    if (options.trx) {
+      const stored = await run(options.trx);
+      // Woken when the caller's transaction commits (nothing to do on a rollback).
+      options.trx.executionPromise.then(
+        () => this.#afterCommit(stored),
+        () => undefined,
+      );
+      return stored;
+    }
+    const stored = await server.storage.knex.transaction(run);
+    this.#afterCommit(stored);
     return stored;
   }
 

@@ -110,8 +110,11 @@ describe('FusionEventAPI.notify and the server lifecycle', () => {
       }),
     ).rejects.toThrow('caller gave up');
     expect(await storage.knex('fusion_event').where({ case_guid: c.guid })).toEqual([]);
+    expect(sink.committed).not.toContain(sink.enqueued.at(-1)!.id); // rolled back: never "committed"
     const kept = await storage.knex.transaction((trx) => events.notify('inside', c, null, { trx }));
     expect(await storage.knex('fusion_event').where({ id: kept.id }).first()).toBeDefined();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sink.committed).toContain(kept.id);
   });
 
   it('skips a prune turn while another instance holds the prune lock', async () => {
