@@ -1,11 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import * as root from '../src/index.js';
 import * as clientIndex from '../src/client/index.js';
+import * as conceptIndex from '../src/concept/index.js';
+import * as helperIndex from '../src/helper/index.js';
 import * as serverIndex from '../src/server/index.js';
+import * as testingIndex from '../src/testing/index.js';
 
 describe('public indexes', () => {
   it('define every name they list', () => {
-    for (const [name, value] of [...Object.entries(root), ...Object.entries(clientIndex), ...Object.entries(serverIndex)]) {
+    const indexes = [root, clientIndex, serverIndex, conceptIndex, helperIndex, testingIndex];
+    for (const [name, value] of indexes.flatMap((index) => Object.entries(index))) {
       expect([name, value]).not.toEqual([name, undefined]);
     }
   });
@@ -22,7 +26,9 @@ describe('public indexes', () => {
       'FusionClientError',
       'FusionConstantAPIClient',
       'FusionDownloadAPIClient',
+      'FusionEventAPIClient',
       'FusionInfoAPIClient',
+      'createWebhookReceiver',
       'isFusionClientError',
     ]);
   });

@@ -15,3 +15,5 @@ export { FusionDownloadAPIClient } from './api/download.js';
 export type { DownloadOptions, DownloadResult, FusionDownloadAPIClientOptions } from './api/download.js';
 export { createWebhookReceiver } from './webhook-receiver.js';
 export type { WebhookReceiver, WebhookReceiverOptions, WebhookReceiverPluginOptions, WebhookHeaders, WebhookEventClass } from './webhook-receiver.js';
+export { FusionEventAPIClient } from './api/event.js';
+export type { FusionEventAPIClientOptions, SubscribeOptions, EventSubscription, EventClassLike } from './api/event.js';

@@ -23,3 +23,7 @@ export type { RunSubprocessOptions, SubprocessResult, SubprocessStdio } from './
 export { diskUsage, iterGuidItems, ConceptStorage } from './filesystem.js';
 export type { GuidItem, JsonSerializable, JsonDecoder } from './filesystem.js';
 export { signWebhook, webhookDigest, secretKey, secretProblem, SECRET_PREFIX, MIN_SECRET_BYTES } from './webhook-signature.js';
+export { PubSub } from './pubsub.js';
+export type { PubSubListener, PubSubOptions } from './pubsub.js';
+export { formatSseMessage, formatSseComment, SseParser } from './sse.js';
+export type { SseMessage, SseOutgoing } from './sse.js';

@@ -70,3 +70,7 @@ export type { FusionDownloadAPIOptions, FusionDownloadConfig } from './download/
 export { parseWebhookConfig, DEFAULT_WEBHOOK_CONFIG, validateWebhookUrl, MAX_WEBHOOK_URL_LENGTH } from './event/webhook/index.js';
 export { WebhookDispatcher, createWebhookDispatcher, AddressPolicy, DELIVERY_TABLE, ENDPOINT_TABLE } from './event/webhook/index.js';
 export type { FusionWebhookConfig, WebhookDispatcherOptions, WebhookHost, DeliveryStatus } from './event/webhook/index.js';
+// events (storage-backed bus, SSE with resume and presence)
+export { FusionEventAPI, EVENT_DEFAULTS, parseEventConfig, readEventConfig, PRUNE_LOCK_KEY, SSE_HEADERS, eventChannelName, listenToStorage } from './event/index.js';
+export type { FusionEventAPIOptions, NotifyOptions, EventClass, FusionEventConfig, EventSink, StoredEvent, PruneResult, NotificationChannelOptions } from './event/index.js';
+export type { EventNotifier } from './server.js';
