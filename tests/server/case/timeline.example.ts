@@ -18,6 +18,7 @@ export class TimelineCaseAPI extends FusionCaseAPI<TimelineCase> {
 
   protected override async onCaseEvent(category: CaseEventCategory, c: TimelineCase): Promise<void> {
     this.changes.push(`${category} ${c.guid}`);
+    await super.onCaseEvent(category, c); // keeps notifying the event API
   }
 }
 
