@@ -9,7 +9,7 @@ import { checkClientOptions } from './client-options.js';
 import type { CheckedClientOptions, FusionClientOptions } from './client-options.js';
 import { SessionCookieJar } from './cookie-jar.js';
 import { FusionClientError } from './errors.js';
-import { FUSION_VERSION } from './version.js';
+import { FUSION_VERSION } from '../helper/version.js';
 
 /** Per-request options. */
 export interface FusionRequestOptions {

@@ -27,3 +27,4 @@ export { PubSub } from './pubsub.js';
 export type { PubSubListener, PubSubOptions } from './pubsub.js';
 export { formatSseMessage, formatSseComment, SseParser } from './sse.js';
 export type { SseMessage, SseOutgoing } from './sse.js';
+export { FUSION_VERSION } from './version.js';

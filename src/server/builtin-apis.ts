@@ -2,7 +2,7 @@
 import { Info } from '../concept/index.js';
 import type { FusionAPI } from './api.js';
 import type { FusionConfig } from './config.js';
-import { FUSION_VERSION } from './version.js';
+import { FUSION_VERSION } from '../helper/version.js';
 
 /** Builds the APIs whose sections are present in `config`: auth, info, constant, case, download, event (in this order). */
 export async function builtinApis(config: FusionConfig): Promise<FusionAPI[]> {

@@ -12,7 +12,7 @@ export type { MappedError } from './error-handler.js';
 export { DOCS_PATH, OPENAPI_PATH } from './openapi.js';
 export { DEFAULT_STORAGE_URL, loadConfig, parseConfig, parseServerConfig, parseStorageConfig } from './config.js';
 export type { FusionConfig, FusionServerConfig, FusionStorageConfig, LoadConfigOptions, SectionParser } from './config.js';
-export { FUSION_VERSION } from './version.js';
+export { FUSION_VERSION } from '../helper/version.js';
 // storage
 export { openStorage, openPgliteStorage, KnexStorage, FUSION_MIGRATIONS, parseStorageUrl, redactStorageUrl } from './storage/index.js';
 export type {

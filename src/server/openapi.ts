@@ -6,7 +6,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import type { FusionConfig } from './config.js';
-import { FUSION_VERSION } from './version.js';
+import { FUSION_VERSION } from '../helper/version.js';
 
 /** Path of the OpenAPI document. */
 export const OPENAPI_PATH = '/api/openapi.json';

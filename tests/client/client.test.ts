@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FusionClient } from '../../src/client/client.js';
 import { FusionClientError, isFusionClientError } from '../../src/client/errors.js';
-import { FUSION_VERSION } from '../../src/client/version.js';
+import { FUSION_VERSION } from '../../src/helper/version.js';
 import { Info } from '../../src/concept/index.js';
 
 /** What the test server saw of the last request. */

@@ -1,5 +1,5 @@
 /** `fusion version`: prints the framework version. */
-import { FUSION_VERSION } from '../../server/version.js';
+import { FUSION_VERSION } from '../../helper/version.js';
 import type { FusionCommand } from '../command.js';
 
 /** The `version` command. */

@@ -5,7 +5,7 @@
  */
 import { Agent, request } from 'undici';
 import { isFusionError } from '../../../helper/errors.js';
-import { FUSION_VERSION } from '../../version.js';
+import { FUSION_VERSION } from '../../../helper/version.js';
 import type { AddressPolicy } from './address-policy.js';
 import { checkLiteralHost, guardedLookup } from './guarded-lookup.js';
 import { secretKey, signWebhook } from '../../../helper/webhook-signature.js';

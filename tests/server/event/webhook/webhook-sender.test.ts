@@ -4,7 +4,7 @@ import { createWebhookReceiver } from '../../../../src/client/webhook-receiver.j
 import { AddressPolicy } from '../../../../src/server/event/webhook/address-policy.js';
 import { guardedLookup } from '../../../../src/server/event/webhook/guarded-lookup.js';
 import { WebhookSender } from '../../../../src/server/event/webhook/webhook-sender.js';
-import { FUSION_VERSION } from '../../../../src/server/version.js';
+import { FUSION_VERSION } from '../../../../src/helper/version.js';
 import { newSecret, startReceiver, testEvent } from './harness.js';
 import type { TestReceiver } from './harness.js';
 
