@@ -155,7 +155,8 @@ export function buildRoute<B, Q, Pub extends boolean>(
       server,
     } as RouteContext<B, Q, Pub>;
     const result = await handler(ctx);
-    if (result === reply || reply.sent) return reply;
+    // A streaming handler (SSE, downloads) may return after its client left: nothing to send.
+    if (result === reply || reply.sent || reply.raw.destroyed) return reply;
     return successEnvelope(result, reply.statusCode);
   }
 
