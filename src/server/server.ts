@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { Knex } from 'knex';
 import { Case } from '../concept/index.js';
 import { FusionError } from '../helper/errors.js';
 import { createLogger } from '../helper/logging.js';
@@ -28,8 +29,11 @@ export type CaseLoader = (guid: string) => Promise<Case | null>;
 
 /** Publishes events about cases (the event API installs itself with `setEventNotifier`). */
 export interface EventNotifier {
-  /** Stores the event `category` about `caseObj` (with `ext`) and signals it to subscribers and webhooks. */
-  notify(category: string, caseObj: Case, ext?: Record<string, unknown> | null): Promise<unknown>;
+  /**
+   * Stores the event `category` about `caseObj` (with `ext`) and signals it to subscribers and
+   * webhooks; with `options.trx` it commits with that transaction (signalled after its commit).
+   */
+  notify(category: string, caseObj: Case, ext?: Record<string, unknown> | null, options?: { trx?: Knex.Transaction }): Promise<unknown>;
   /** Throws a 400 FusionError naming the first URL webhook deliveries would refuse (checked when a case is written). */
   checkWebhookUrls?(urls: readonly string[]): void;
 }

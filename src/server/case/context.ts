@@ -3,8 +3,10 @@
  * RetrieveContext...), the hook signatures that replace a step, and the event categories.
  */
 import type { FastifyRequest } from 'fastify';
+import type { Knex } from 'knex';
 import type { Case, DecodeOptions, Identity, JsonSchema, SchemaOptions } from '../../concept/index.js';
 import type { FusionServer } from '../server.js';
+import type { FusionStorage } from '../storage/storage.js';
 
 /** A case class the case API works with (Case or a subclass): constructor, decoder, JSON Schema. */
 export type FusionCaseClass<C extends Case = Case> = (new (input: never) => C) & {
@@ -13,10 +15,17 @@ export type FusionCaseClass<C extends Case = Case> = (new (input: never) => C) &
   jsonSchema(options?: SchemaOptions): JsonSchema;
 };
 
-/** What every step gets: the server (storage, logger, authorizer) and the case class. */
+/** What every step gets: the server (storage, logger, authorizer), the case class and the storage to write with. */
 export interface CaseStepContext<C extends Case = Case> {
   readonly server: FusionServer;
   readonly caseClass: FusionCaseClass<C>;
+  /**
+   * The storage this step reads and writes with. For create, update, delete and attach while
+   * an event API is mounted it is bound to the transaction the change's event commits in
+   * (`server.storage.transaction`): use it (and `storage.knex` for your own tables) so the
+   * change and its event commit together. Otherwise it is `server.storage`.
+   */
+  readonly storage: FusionStorage;
 }
 
 /** Steps run for a request: who asks, and whether it is a service (API-key) client. */
@@ -114,6 +123,14 @@ export type FusionCaseHooks<C extends Case = Case> = { [K in CaseStepName]?: Cas
 
 /** Categories `onCaseEvent` receives (the events API's categories for case changes). */
 export type CaseEventCategory = 'create_case' | 'update_case' | 'delete_case' | 'attach_case';
+
+/** What `onCaseEvent` gets besides the category and the case. */
+export interface CaseEventOptions {
+  /** The storage the change was written with (the step's `ctx.storage`). */
+  readonly storage: FusionStorage;
+  /** The transaction the change is in, when an event API is mounted: pass it to `notify` so the event commits with the change. */
+  readonly trx?: Knex.Transaction;
+}
 
 /** Throws a TypeError naming the first hook that is not a function or not a step. */
 export function checkCaseHooks(hooks: unknown): void {

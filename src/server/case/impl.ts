@@ -2,14 +2,19 @@
  * FusionCaseAPI: the six case routes of edf_fusion over `server.storage`, each step
  * overridable by subclassing (`protected async createCase(ctx)`...) or by a hook
  * (`new FusionCaseAPI({ hooks: { createCase: async (ctx, next) => ... } })`).
+ * With an event API mounted, a change (create, update, delete, attach) and its event commit
+ * in one transaction (`ctx.storage` is bound to it): a crash or a failed event write loses both.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FastifyInstance } from 'fastify';
+import type { Knex } from 'knex';
 import { Case } from '../../concept/index.js';
 import type { Identity } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
 import { FusionAPI } from '../api.js';
 import type { RouteContext } from '../route.js';
 import type { FusionServer } from '../server.js';
+import type { FusionStorage } from '../storage/storage.js';
 import { DEFAULT_CASE_CONFIG } from './config.js';
 import type { FusionCaseConfig } from './config.js';
 import { checkCaseHooks } from './context.js';
@@ -17,6 +22,7 @@ import type {
   AttachCaseContext,
   CaseCallerContext,
   CaseEventCategory,
+  CaseEventOptions,
   CaseStepName,
   CaseSteps,
   CreateCaseContext,
@@ -68,6 +74,8 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
   #caseClass: FusionCaseClass<C> | null = null;
   #config: FusionCaseConfig | null = null;
   #server: FusionServer | null = null;
+  /** The change's options while its transaction runs (for `super.onCaseEvent(category, case)` without them). */
+  readonly #change = new AsyncLocalStorage<CaseEventOptions>();
 
   constructor(options: FusionCaseAPIOptions<C> = {}) {
     super();
@@ -124,50 +132,52 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
 
   /** Default create step: stores `ctx.case` (FUSION_ERR_CASE_EXISTS, 409, when its guid is taken). */
   protected async createCase(ctx: CreateCaseContext<C>): Promise<C> {
-    return ctx.server.storage.createCase(ctx.case);
+    return ctx.storage.createCase(ctx.case);
   }
 
   /** Default retrieve step: the stored case, or null. */
   protected async retrieveCase(ctx: RetrieveCaseContext<C>): Promise<C | null> {
-    return ctx.server.storage.retrieveCase(ctx.caseClass, ctx.caseGuid);
+    return ctx.storage.retrieveCase(ctx.caseClass, ctx.caseGuid);
   }
 
   /**
-   * Default update step: under a per-case lock (all instances), reloads the case, applies the
-   * patch with `Case.update` (refused when closed, readonly keys only with their value) and
-   * stores it. Nothing is stored when any of it fails.
+   * Default update step: reloads the case, applies the patch with `Case.update` (refused when
+   * closed, readonly keys only with their value) and stores it. The API runs the step holding
+   * a per-case lock (all instances), taken before the transaction opens: do not take it again.
+   * Nothing is stored when any of it fails.
    */
   protected async updateCase(ctx: UpdateCaseContext<C>): Promise<C> {
-    const { storage } = ctx.server;
-    return storage.withAdvisoryLock(caseLockKey(ctx.caseGuid), async () => {
-      const current = await storage.retrieveCase(ctx.caseClass, ctx.caseGuid);
-      if (current === null) throw new FusionError('FUSION_ERR_CASE_NOT_FOUND', `case ${ctx.caseGuid} not found`);
-      return storage.updateCase(current.clone().update(ctx.body, { unknownKeys: 'reject' }));
-    });
+    const { storage } = ctx;
+    const current = await storage.retrieveCase(ctx.caseClass, ctx.caseGuid);
+    if (current === null) throw new FusionError('FUSION_ERR_CASE_NOT_FOUND', `case ${ctx.caseGuid} not found`);
+    return storage.updateCase(current.clone().update(ctx.body, { unknownKeys: 'reject' }));
   }
 
   /** Default delete step: deletes the stored case; false when it was gone already. */
   protected async deleteCase(ctx: DeleteCaseContext<C>): Promise<boolean> {
-    return ctx.server.storage.deleteCase(ctx.caseGuid);
+    return ctx.storage.deleteCase(ctx.caseGuid);
   }
 
   /** Default enumerate step: the stored cases visible to `ctx.acs` (all when undefined), filtered in SQL. */
   protected async enumerateCases(ctx: EnumerateCasesContext<C>): Promise<C[]> {
-    return ctx.server.storage.enumerateCases(ctx.caseClass, ctx.acs === undefined ? {} : { acs: ctx.acs });
+    return ctx.storage.enumerateCases(ctx.caseClass, ctx.acs === undefined ? {} : { acs: ctx.acs });
   }
 
   /** Default attach step: re-keys the stored case to `nextCaseGuid` and marks it managed, atomically. */
   protected async attachCase(ctx: AttachCaseContext<C>): Promise<C | null> {
-    return ctx.server.storage.attachCase(ctx.caseClass, ctx.caseGuid, ctx.nextCaseGuid);
+    return ctx.storage.attachCase(ctx.caseClass, ctx.caseGuid, ctx.nextCaseGuid);
   }
 
   /**
-   * Called after a case was created, updated, deleted or attached (stored already). Default:
-   * notifies the server's event API (`server.eventNotifier`; nothing without one). A throw is
-   * logged, never answered: the change is done.
+   * Called after a case was created, updated, deleted or attached. Default: notifies the
+   * server's event API (`server.eventNotifier`) in `options.trx`. With an event API mounted it
+   * runs inside the change's transaction: a throw rolls the change back and the client gets
+   * the error. Without one the change is stored already: a throw is logged, never answered.
+   * An override calling `super.onCaseEvent(category, case)` without options still joins the transaction.
    */
-  protected async onCaseEvent(category: CaseEventCategory, caseObj: C): Promise<void> {
-    await this.server.eventNotifier?.notify(category, caseObj);
+  protected async onCaseEvent(category: CaseEventCategory, caseObj: C, options?: CaseEventOptions): Promise<void> {
+    const trx = (options ?? this.#change.getStore())?.trx;
+    await this.server.eventNotifier?.notify(category, caseObj, null, trx === undefined ? {} : { trx });
   }
 
   #resolveClass(server: FusionServer): FusionCaseClass<C> {
@@ -195,12 +205,13 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
   }
 
   #retrieve(caseGuid: string): Promise<C | null> {
-    return this.#run('retrieveCase', { server: this.server, caseClass: this.caseClass, caseGuid });
+    return this.#run('retrieveCase', { server: this.server, storage: this.server.storage, caseClass: this.caseClass, caseGuid });
   }
 
   #caller(ctx: RequestContext): CaseCallerContext<C> {
     return {
       server: this.server,
+      storage: this.server.storage,
       caseClass: this.caseClass,
       request: ctx.request,
       identity: ctx.identity,
@@ -218,12 +229,31 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
     }
   }
 
-  async #emit(category: CaseEventCategory, caseObj: C): Promise<void> {
-    try {
-      await this.onCaseEvent(category, caseObj);
-    } catch (error) {
-      this.server.logger.error({ err: error, category, case_guid: caseObj.guid }, 'case API: onCaseEvent failed');
+  /**
+   * Runs a change `step` with the storage it should write with, then `onCaseEvent` about the
+   * case `subject` picks from the result (it may throw, e.g. 404). With an event API: both in
+   * one transaction. Without: the step, then onCaseEvent whose throw is only logged.
+   */
+  async #commit<R>(category: CaseEventCategory, step: (storage: FusionStorage) => Promise<R>, subject: (result: R) => C): Promise<R> {
+    const server = this.server;
+    if (server.eventNotifier === null) {
+      const result = await step(server.storage);
+      const caseObj = subject(result);
+      try {
+        await this.onCaseEvent(category, caseObj, { storage: server.storage });
+      } catch (error) {
+        server.logger.error({ err: error, category, case_guid: caseObj.guid }, 'case API: onCaseEvent failed');
+      }
+      return result;
     }
+    return server.storage.transaction((tx) => {
+      const options: CaseEventOptions = { storage: tx, trx: tx.knex as Knex.Transaction };
+      return this.#change.run(options, async () => {
+        const result = await step(tx);
+        await this.onCaseEvent(category, subject(result), options);
+        return result;
+      });
+    });
   }
 
   async #enumerate(ctx: RequestContext): Promise<C[]> {
@@ -241,9 +271,11 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
     const caseObj = decoded.managed === caller.managed ? decoded : this.caseClass.fromJSON({ ...decoded.toJSON(), managed: caller.managed });
     this.#checkAcs(caseObj.acs, caller.managed);
     this.server.eventNotifier?.checkWebhookUrls?.(caseObj.webhooks);
-    const created = await this.#run('createCase', { ...caller, body, case: caseObj });
-    await this.#emit('create_case', created);
-    return created;
+    return this.#commit(
+      'create_case',
+      (storage) => this.#run('createCase', { ...caller, storage, body, case: caseObj }),
+      (created) => created,
+    );
   }
 
   async #update(ctx: RequestContext): Promise<C> {
@@ -253,17 +285,28 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
     const preview = current.clone().update(body, { unknownKeys: 'reject' }); // refuses bad input before any step runs
     if (Object.hasOwn(body, 'acs')) this.#checkAcs(preview.acs, caller.managed);
     if (Object.hasOwn(body, 'webhooks')) this.server.eventNotifier?.checkWebhookUrls?.(preview.webhooks);
-    const updated = await this.#run('updateCase', { ...caller, caseGuid: ctx.params.case_guid!, case: current, body });
-    await this.#emit('update_case', updated);
-    return updated;
+    const caseGuid = ctx.params.case_guid!;
+    // The lock first, then the transaction: on PGlite a transaction holds the only connection.
+    return this.server.storage.withAdvisoryLock(caseLockKey(caseGuid), () =>
+      this.#commit(
+        'update_case',
+        (storage) => this.#run('updateCase', { ...caller, storage, caseGuid, case: current, body }),
+        (updated) => updated,
+      ),
+    );
   }
 
   async #delete(ctx: RequestContext): Promise<undefined> {
     const caller = this.#caller(ctx);
     const current = ctx.case as C;
-    const deleted = await this.#run('deleteCase', { ...caller, caseGuid: ctx.params.case_guid!, case: current });
-    if (!deleted) throw new FusionError('FUSION_ERR_CASE_NOT_FOUND', `case ${current.guid} not found`);
-    await this.#emit('delete_case', current);
+    await this.#commit(
+      'delete_case',
+      (storage) => this.#run('deleteCase', { ...caller, storage, caseGuid: ctx.params.case_guid!, case: current }),
+      (deleted) => {
+        if (!deleted) throw new FusionError('FUSION_ERR_CASE_NOT_FOUND', `case ${current.guid} not found`);
+        return current;
+      },
+    );
     return undefined;
   }
 
@@ -274,9 +317,14 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
       throw new FusionError('FUSION_ERR_FORBIDDEN', 'attach_case: only service clients (X-Fusion-API-Token) may attach a case');
     }
     const nextCaseGuid = ctx.params.next_case_guid!;
-    const attached = await this.#run('attachCase', { ...caller, caseGuid: ctx.params.case_guid!, nextCaseGuid, case: current });
-    if (attached === null) throw new FusionError('FUSION_ERR_CASE_NOT_FOUND', `case ${current.guid} not found`);
-    await this.#emit('attach_case', attached);
-    return attached;
+    const attached = await this.#commit(
+      'attach_case',
+      (storage) => this.#run('attachCase', { ...caller, storage, caseGuid: ctx.params.case_guid!, nextCaseGuid, case: current }),
+      (result) => {
+        if (result === null) throw new FusionError('FUSION_ERR_CASE_NOT_FOUND', `case ${current.guid} not found`);
+        return result;
+      },
+    );
+    return attached!;
   }
 }

@@ -6,6 +6,7 @@ export type {
   AttachCaseContext,
   CaseCallerContext,
   CaseEventCategory,
+  CaseEventOptions,
   CaseStepContext,
   CaseStepHook,
   CaseStepName,

@@ -192,8 +192,10 @@ export class FusionEventAPI<E extends Event = Event> extends FusionAPI implement
     };
     if (options.trx) {
       const stored = await run(options.trx);
-      // Woken when the caller's transaction commits (nothing to do on a rollback).
-      options.trx.executionPromise.then(
+      // Woken when the caller's (outermost) transaction commits (nothing to do on a rollback).
+      let root = options.trx;
+      while (root.parentTransaction) root = root.parentTransaction;
+      root.executionPromise.then(
         () => this.#afterCommit(stored),
         () => undefined,
       );

@@ -1,31 +1,14 @@
 /** FusionStorage over knex: one implementation for PostgreSQL, PGlite on disk and in memory. */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Knex } from 'knex';
-import type { Case, Identity } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
 import type { AdvisoryLocker, LockedFunction } from './advisory-lock.js';
-import { affectedRows } from './affected-rows.js';
-import { CASE_TABLE, attachCaseRow, caseRow, decodeCase, insertCase, isUuid, whereVisible } from './case-rows.js';
+import { KnexQueries } from './knex-queries.js';
 import type { LockAttempt } from './keyed-mutex.js';
 import { applyMigrations, checkMigrations } from './migrations.js';
 import type { StorageMigration } from './migrations.js';
-import {
-  insertSession,
-  patchSession,
-  pruneExpiredSessions,
-  removeSession,
-  selectIdentities,
-  selectSession,
-  upsertIdentity,
-} from './session-rows.js';
-import type {
-  CaseClass,
-  CaseFilter,
-  FusionStorage,
-  NewSession,
-  SessionPatch,
-  StorageKind,
-  StoredSession,
-} from './storage.js';
+import type { FusionStorage, StorageKind } from './storage.js';
+import { TransactionStorage } from './transaction-storage.js';
 
 /** Lock key `migrate()` holds, so instances starting together migrate one after another. */
 export const MIGRATION_LOCK_KEY = 'fusion:migrate';
@@ -47,7 +30,7 @@ export interface KnexStorageOptions {
 }
 
 /** The knex implementation of FusionStorage. */
-export class KnexStorage implements FusionStorage {
+export class KnexStorage extends KnexQueries implements FusionStorage {
   /** Query builder on the storage's database and schema. */
   readonly knex: Knex;
   /** The backend. */
@@ -57,9 +40,11 @@ export class KnexStorage implements FusionStorage {
   readonly #locker: AdvisoryLocker;
   readonly #migrations: readonly StorageMigration[];
   readonly #onClose: (() => Promise<void>) | undefined;
+  readonly #tx = new AsyncLocalStorage<TransactionStorage>();
   #closing: Promise<void> | undefined;
 
   constructor(options: KnexStorageOptions) {
+    super();
     checkMigrations(options.migrations);
     this.knex = options.knex;
     this.kind = options.kind;
@@ -89,83 +74,28 @@ export class KnexStorage implements FusionStorage {
     return this.#closing;
   }
 
-  /** Stores a new case; FUSION_ERR_CASE_EXISTS on a taken guid. */
-  async createCase<C extends Case>(c: C): Promise<C> {
-    await insertCase(this.knex, c);
-    return c;
+  /**
+   * Runs `fn` in one transaction on a storage bound to it (see FusionStorage.transaction).
+   * While `fn` runs, this storage's own data methods called from it (same async context)
+   * join the transaction too: on PGlite's one connection anything else would wait forever.
+   */
+  async transaction<T>(fn: (tx: FusionStorage) => Promise<T>): Promise<T> {
+    const active = this.#active();
+    if (active !== null) return active.transaction(fn);
+    return this.knex.transaction((trx) => {
+      const tx = new TransactionStorage(trx, this);
+      return this.#tx.run(tx, () => fn(tx));
+    });
   }
 
-  /** The case with `guid`, decoded with `caseClass`, or null. */
-  async retrieveCase<C extends Case>(caseClass: CaseClass<C>, guid: string): Promise<C | null> {
-    if (!isUuid(guid)) return null;
-    const row = await this.knex(CASE_TABLE).where({ guid }).first<{ document: unknown } | undefined>('document');
-    return row ? decodeCase(caseClass, row.document) : null;
+  /** The pool, or the transaction `transaction()` runs in this async context. */
+  protected db(): Knex {
+    return this.#active()?.knex ?? this.knex;
   }
 
-  /** Replaces the stored case with `c`; FUSION_ERR_CASE_NOT_FOUND when it is not stored. */
-  async updateCase<C extends Case>(c: C): Promise<C> {
-    const { guid, ...columns } = caseRow(c);
-    const updated = affectedRows(await this.knex(CASE_TABLE).where({ guid }).update(columns));
-    if (updated === 0) {
-      throw new FusionError('FUSION_ERR_CASE_NOT_FOUND', `case ${guid} is not stored: create it first`);
-    }
-    return c;
-  }
-
-  /** Deletes the case; false when there was none. */
-  async deleteCase(guid: string): Promise<boolean> {
-    if (!isUuid(guid)) return false;
-    return affectedRows(await this.knex(CASE_TABLE).where({ guid }).delete()) > 0;
-  }
-
-  /** Cases visible to `filter.acs`, by creation time then guid. */
-  async enumerateCases<C extends Case>(caseClass: CaseClass<C>, filter?: CaseFilter): Promise<C[]> {
-    const query = whereVisible(this.knex(CASE_TABLE).select('document'), filter).orderBy([
-      { column: 'created', order: 'asc' },
-      { column: 'guid', order: 'asc' },
-    ]);
-    const rows = (await query) as { document: unknown }[];
-    return rows.map((row) => decodeCase(caseClass, row.document));
-  }
-
-  /** Re-keys the case to `nextGuid` and marks it managed (one transaction). */
-  attachCase<C extends Case>(caseClass: CaseClass<C>, guid: string, nextGuid: string): Promise<C | null> {
-    return attachCaseRow(this.knex, caseClass, guid, nextGuid);
-  }
-
-  /** Inserts or replaces the identity. */
-  storeIdentity(identity: Identity): Promise<void> {
-    return upsertIdentity(this.knex, identity);
-  }
-
-  /** Every stored identity, by username. */
-  enumerateIdentities(): Promise<Identity[]> {
-    return selectIdentities(this.knex);
-  }
-
-  /** Stores a session under the sha256 of its token. */
-  createSession(session: NewSession): Promise<void> {
-    return insertSession(this.knex, session);
-  }
-
-  /** The unexpired session of `token`, or null. */
-  retrieveSession(token: string): Promise<StoredSession | null> {
-    return selectSession(this.knex, token);
-  }
-
-  /** Replaces the given fields of the session of `token`. */
-  updateSession(token: string, patch: SessionPatch): Promise<void> {
-    return patchSession(this.knex, token, patch);
-  }
-
-  /** Deletes the session of `token`. */
-  deleteSession(token: string): Promise<void> {
-    return removeSession(this.knex, token);
-  }
-
-  /** Deletes expired sessions; returns how many. */
-  pruneSessions(): Promise<number> {
-    return pruneExpiredSessions(this.knex);
+  #active(): TransactionStorage | null {
+    const tx = this.#tx.getStore();
+    return tx !== undefined && !tx.knex.isCompleted() ? tx : null;
   }
 
   /** Runs `fn` holding the named lock (all instances on this database and schema). */

@@ -113,4 +113,14 @@ export interface FusionStorage {
   withAdvisoryLock<T>(key: string, fn: LockedFunction<T>): Promise<T>;
   /** Runs `fn` under the named lock only if it is free now (singleton tasks skip a busy turn). */
   tryAdvisoryLock<T>(key: string, fn: LockedFunction<T>): Promise<LockAttempt<T>>;
+  /**
+   * Runs `fn` in one database transaction: `tx` has the same data methods bound to it, and
+   * `tx.knex` is the knex transaction (a service's own tables). All of it commits when `fn`
+   * resolves, nothing when it throws. Inside, `tx.transaction()` reuses the transaction (no
+   * savepoint), and this storage's data methods called from `fn` join it too. `tx`'s
+   * advisory locks, `migrate` and `close` throw FUSION_ERR_STORAGE: take locks before opening
+   * the transaction. On PGlite (one connection) a query on `knex` of the root storage inside
+   * `fn` waits for the transaction to end, i.e. forever: use `tx.knex`.
+   */
+  transaction<T>(fn: (tx: FusionStorage) => Promise<T>): Promise<T>;
 }
