@@ -51,6 +51,8 @@ export type { ConstantClass, FusionConstantAPIOptions, FusionConstantConfig } fr
 export { FusionCaseAPI, CASE_STEP_NAMES, parseCaseConfig } from './case/index.js';
 export type {
   AttachCaseContext,
+  CaseEventCategory,
+  CaseEventOptions,
   CaseStepHook,
   CaseStepName,
   CreateCaseContext,
