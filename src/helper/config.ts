@@ -3,31 +3,14 @@
  * scalar is expected, the file may hold `{ env: NAME }` instead; the value then comes from
  * environment variable NAME, which must be set and non-empty.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { FusionError } from './errors.js';
+import { ConfigError, describeConfigValue, isMapping } from './config-error.js';
+import { loadSslConfig } from './ssl-config.js';
+import type { SslConfig } from './ssl-config.js';
 
-/** A configuration value that is missing, mistyped or out of range; `key` is its dotted path. */
-export class ConfigError extends FusionError {
-  /** Dotted key path of the bad value, e.g. `auth.backend.basic.users[0].digest`. */
-  readonly key: string;
-
-  constructor(key: string, problem: string, options?: { cause?: unknown }) {
-    super('FUSION_ERR_CONFIG', `${key || 'config'}: ${problem}`, options);
-    this.name = 'ConfigError';
-    this.key = key;
-  }
-}
-
-/** TLS settings for undici (`connect` options); with `fingerprint`, the client must pin it. */
-export interface SslConfig {
-  /** Verify the server certificate chain (false when pinning a fingerprint instead). */
-  readonly rejectUnauthorized: boolean;
-  /** PEM contents of the CA files to trust, when given. */
-  readonly ca?: string[];
-  /** Pinned SHA-256 fingerprint, uppercase `AB:CD:...` (the form of `cert.fingerprint256`). */
-  readonly fingerprint?: string;
-}
+export { ConfigError } from './config-error.js';
+export { loadSslConfig } from './ssl-config.js';
+export type { SslConfig } from './ssl-config.js';
 
 /** Options of a ConfigReader. */
 export interface ConfigReaderOptions {
@@ -53,9 +36,6 @@ export interface StringOptions {
   secret?: boolean;
 }
 
-const FINGERPRINT = /^sha256:((?:[0-9a-f]{2}:?){32})$/i;
-const PEM = /-----BEGIN CERTIFICATE-----/;
-
 /** Typed, key-path-aware access to one mapping of a configuration document. */
 export class ConfigReader {
   readonly #data: Record<string, unknown>;
@@ -70,7 +50,7 @@ export class ConfigReader {
     this.#env = options.env ?? process.env;
     this.#baseDir = options.baseDir ?? process.cwd();
     if (value === undefined || value === null) value = {};
-    if (!isMapping(value)) throw new ConfigError(this.#key, `expected a mapping, got ${describe(value)}`);
+    if (!isMapping(value)) throw new ConfigError(this.#key, `expected a mapping, got ${describeConfigValue(value)}`);
     this.#data = value;
   }
 
@@ -186,7 +166,7 @@ export class ConfigReader {
   stringList(key: string, options: { default?: string[]; minLength?: number } = {}): string[] {
     const raw = this.raw(key);
     if (raw === undefined || raw === null) return [...(options.default ?? [])];
-    if (!Array.isArray(raw)) throw this.error(key, `expected a list of strings, got ${describe(raw)}`);
+    if (!Array.isArray(raw)) throw this.error(key, `expected a list of strings, got ${describeConfigValue(raw)}`);
     return raw.map((item: unknown, index) => {
       const found = this.#resolveEnv(`${key}[${index}]`, item);
       if (typeof found.value !== 'string' || found.value.length < (options.minLength ?? 0)) {
@@ -228,7 +208,7 @@ export class ConfigReader {
     if (Array.isArray(cached)) return cached;
     const raw = this.raw(key);
     if (raw === undefined || raw === null) return [];
-    if (!Array.isArray(raw)) throw this.error(key, `expected a list, got ${describe(raw)}`);
+    if (!Array.isArray(raw)) throw this.error(key, `expected a list, got ${describeConfigValue(raw)}`);
     const options = { env: this.#env, baseDir: this.#baseDir };
     const readers = raw.map((item: unknown, i) => new ConfigReader(item, { ...options, key: `${this.keyOf(key)}[${i}]` }));
     this.#children.set(key, readers);
@@ -291,61 +271,14 @@ export class ConfigReader {
   }
 
   #bad(key: string, what: string, found: { value: unknown; env?: string }, secret = false, hint?: string): ConfigError {
-    const shown = secret ? `a ${typeOf(found.value)} (hidden)` : describe(found.value);
+    const shown = secret ? `a ${typeOf(found.value)} (hidden)` : describeConfigValue(found.value);
     const from = found.env === undefined ? '' : ` from environment variable ${found.env}`;
     return this.error(key, `expected ${what}, got ${shown}${from}${hint ? `; ${hint}` : ''}`);
   }
 }
 
-/**
- * Reads TLS settings: `true`/absent (verify with system CAs), `false` (do not verify), a CA
- * file path or a list of them (PEM contents are read now), or a pinned certificate
- * fingerprint `sha256:AB:CD:...` (chain not verified; the client compares the fingerprint).
- */
-export function loadSslConfig(value: unknown, options: { key?: string; baseDir?: string } = {}): SslConfig {
-  const key = options.key ?? 'ssl';
-  if (value === undefined || value === null || value === true) return { rejectUnauthorized: true };
-  if (value === false) return { rejectUnauthorized: false };
-  if (typeof value === 'string' && value.toLowerCase().startsWith('sha256:')) {
-    const match = FINGERPRINT.exec(value);
-    if (!match) throw new ConfigError(key, `expected sha256: followed by 32 hex bytes, got ${describe(value)}`);
-    const hex = (match[1] ?? '').replace(/:/g, '').toUpperCase();
-    return { rejectUnauthorized: false, fingerprint: hex.replace(/(..)(?!$)/g, '$1:') };
-  }
-  const paths = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(paths) || paths.length === 0 || paths.some((p) => typeof p !== 'string' || p === '')) {
-    const expected = 'true, false, a CA file path, a list of CA file paths or a sha256: fingerprint';
-    throw new ConfigError(key, `expected ${expected}, got ${describe(value)}`);
-  }
-  const ca = (paths as string[]).map((path, i) => {
-    const itemKey = Array.isArray(value) ? `${key}[${i}]` : key;
-    const full = resolve(options.baseDir ?? process.cwd(), path);
-    let pem: string;
-    try {
-      pem = readFileSync(full, 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? String(error);
-      throw new ConfigError(itemKey, `cannot read CA file ${full} (${code})`, { cause: error });
-    }
-    if (!PEM.test(pem)) throw new ConfigError(itemKey, `${full} holds no PEM certificate (BEGIN CERTIFICATE)`);
-    return pem;
-  });
-  return { rejectUnauthorized: true, ca };
-}
-
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function typeOf(value: unknown): string {
   return Array.isArray(value) ? 'list' : isMapping(value) ? 'mapping' : typeof value;
-}
-
-function describe(value: unknown): string {
-  if (Array.isArray(value)) return 'a list';
-  if (isMapping(value)) return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  return String(value);
 }
 
 function describeBounds(kind: 'integer' | 'number', min?: number, max?: number): string {
