@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { Case } from '../src/concept/index.js';
 import { openStorage } from '../src/server/storage/open-storage.js';
+import { nextMessage as nextChildMessage } from './lib/child.js';
 import { benchOptions } from './lib/args.js';
 import { benchApiKey, benchAuthSection, startFusionServer } from './lib/fusion.js';
 import { BENCH_PG_URL, dropSchema, freshSchemaName, runSql } from './lib/postgres.js';
@@ -135,17 +136,7 @@ interface Child {
 }
 
 function nextMessage<T extends FromChild['type']>(child: ChildProcess, role: Role, type: T): Promise<Extract<FromChild, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: FromChild): void => {
-      if (message.type !== type) return;
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(message as Extract<FromChild, { type: T }>);
-    };
-    const onExit = (code: number | null): void => reject(new Error(`${role} server exited (${code}) before answering ${type}`));
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
+  return nextChildMessage<FromChild, T>(child, role, type);
 }
 
 async function startChild(role: Role, schema: string, apiKey: string): Promise<Child> {

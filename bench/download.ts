@@ -6,8 +6,6 @@
  * Run: `npm run bench -- download [--rounds 5]`. Rounds alternate bare/framework; the table
  * gives the median throughput and the worst RSS growth over the rounds.
  */
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { benchOptions } from './lib/args.js';
+import { startBenchChild } from './lib/child.js';
+import type { BenchChild } from './lib/child.js';
 import { comparisonRow, markdownTable } from './lib/report.js';
 
 const SIZE = 1024 ** 3;
@@ -88,40 +88,15 @@ async function serve(role: Role, file: string): Promise<void> {
 
 // ---------------------------------------------------------------- parent: drive and measure
 
-interface Child {
-  process: ChildProcess;
-  url: string;
-  ask<T extends FromChild['type']>(message: ToChild, answer: T): Promise<Extract<FromChild, { type: T }>>;
-}
+type Child = BenchChild<ToChild, FromChild>;
 
-async function startChild(role: Role, file: string): Promise<Child> {
-  const child = fork(fileURLToPath(import.meta.url), [], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
-    env: { ...process.env, [ROLE_ENV]: role, [FILE_ENV]: file },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+function startChild(role: Role, file: string): Promise<Child> {
+  return startBenchChild<ToChild, FromChild>({
+    script: fileURLToPath(import.meta.url),
+    role,
+    env: { [ROLE_ENV]: role, [FILE_ENV]: file },
+    execArgv: ['--expose-gc'],
   });
-  const next = <T extends FromChild['type']>(type: T): Promise<Extract<FromChild, { type: T }>> =>
-    new Promise((resolve, reject) => {
-      const onMessage = (message: FromChild): void => {
-        if (message.type !== type) return;
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        resolve(message as Extract<FromChild, { type: T }>);
-      };
-      const onExit = (code: number | null): void => reject(new Error(`${role} server exited (${code}) before answering ${type}`));
-      child.on('message', onMessage);
-      child.once('exit', onExit);
-    });
-  const ready = await next('ready');
-  return {
-    process: child,
-    url: ready.url,
-    ask: (message, answer) => {
-      const waiting = next(answer);
-      child.send(message);
-      return waiting;
-    },
-  };
 }
 
 interface Round {

@@ -9,13 +9,13 @@
  * undici streams). Targets (DESIGN §7): p99 < 50 ms on one instance, < 150 ms across two.
  * Run: `npm run bench -- sse [--connections 1000]`.
  */
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import type { ServerResponse } from 'node:http';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { benchOptions } from './lib/args.js';
+import { startBenchChild } from './lib/child.js';
+import type { BenchChild } from './lib/child.js';
 import { BENCH_PG_URL, dropSchema, freshSchemaName } from './lib/postgres.js';
 import { markdownTable } from './lib/report.js';
 import { formatLoad, sampleLoad } from './lib/stats.js';
@@ -109,40 +109,10 @@ async function serve(role: Role): Promise<void> {
 
 // ---------------------------------------------------------------- parent: subscribers and numbers
 
-interface Child {
-  process: ChildProcess;
-  url: string;
-  ask<T extends FromChild['type']>(message: ToChild, answer: T): Promise<Extract<FromChild, { type: T }>>;
-}
+type Child = BenchChild<ToChild, FromChild>;
 
-async function startChild(role: Role, env: Record<string, string>): Promise<Child> {
-  const child = fork(fileURLToPath(import.meta.url), [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...env, [ROLE_ENV]: role },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const next = <T extends FromChild['type']>(type: T): Promise<Extract<FromChild, { type: T }>> =>
-    new Promise((resolve, reject) => {
-      const onMessage = (message: FromChild): void => {
-        if (message.type !== type) return;
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        resolve(message as Extract<FromChild, { type: T }>);
-      };
-      const onExit = (code: number | null): void => reject(new Error(`${role} server exited (${code}) before answering ${type}`));
-      child.on('message', onMessage);
-      child.once('exit', onExit);
-    });
-  const ready = await next('ready');
-  return {
-    process: child,
-    url: ready.url,
-    ask: (message, answer) => {
-      const waiting = next(answer);
-      child.send(message);
-      return waiting;
-    },
-  };
+function startChild(role: Role, env: Record<string, string>): Promise<Child> {
+  return startBenchChild<ToChild, FromChild>({ script: fileURLToPath(import.meta.url), role, env: { ...env, [ROLE_ENV]: role } });
 }
 
 /** `count` SSE streams on `url + path`; each records the latency of every `tick` with seq >= WARMUP. */
