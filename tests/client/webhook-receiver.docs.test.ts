@@ -1,27 +1,15 @@
-import { readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
 import type { Event } from '../../src/concept/index.js';
 import { createLogger } from '../../src/helper/logging.js';
 import { createWebhookDispatcher } from '../../src/server/event/webhook/dispatcher.js';
 import type { KnexStorage } from '../../src/server/storage/knex-storage.js';
+import { expectDocShowsExampleFile } from '../helpers/doc-example-file.js';
 import { freshStorage } from '../helpers/storage.js';
 import { enqueueEvent, newSecret, testEvent, testWebhookConfig, waitFor } from '../server/event/webhook/harness.js';
 import { auditService } from './webhook-receiver.example.js';
 
-const DOC = new URL('../../docs/events.md', import.meta.url);
-const EXAMPLE = new URL('./webhook-receiver.example.ts', import.meta.url);
-const MARKER = '<!-- example: tests/client/webhook-receiver.example.ts -->';
 
-/** The code without its import lines and leading comment (they differ between docs and tests). */
-function body(code: string): string {
-  return code
-    .split('\n')
-    .filter((line) => !line.startsWith('import '))
-    .join('\n')
-    .replace(/^\/\*\*.*\*\/\n/, '')
-    .trim();
-}
 
 describe('docs/events.md, Webhooks', () => {
   let storage: KnexStorage | undefined;
@@ -33,12 +21,7 @@ describe('docs/events.md, Webhooks', () => {
   });
 
   it('shows exactly the receiver example the tests run', async () => {
-    const doc = await readFile(DOC, 'utf8');
-    const start = doc.indexOf(MARKER);
-    expect(start).toBeGreaterThan(-1);
-    const block = /```ts\n([\s\S]*?)```/.exec(doc.slice(start));
-    expect(block).not.toBeNull();
-    expect(body(block![1]!)).toBe(body(await readFile(EXAMPLE, 'utf8')));
+    await expectDocShowsExampleFile('docs/events.md', 'tests/client/webhook-receiver.example.ts');
   });
 
   it('receives what a Fusion service sends, once, even after a failed handling', async () => {

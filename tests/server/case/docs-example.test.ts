@@ -4,6 +4,7 @@ import { FusionCaseAPIClient } from '../../../src/client/api/case.js';
 import { FusionClient } from '../../../src/client/client.js';
 import type { TestServer } from '../../../src/testing/index.js';
 import { createTestServer } from '../../../src/testing/index.js';
+import { expectDocShowsExampleFile } from '../../helpers/doc-example-file.js';
 import { describeStorage } from '../../helpers/storage.js';
 import { exampleIn } from '../../helper/docs-example.js';
 import { silenceAudit } from './helpers.js';
@@ -11,31 +12,10 @@ import type { TimelineCaseAPI } from './timeline.example.js';
 import { TimelineCase, timelineCaseAPI } from './timeline.example.js';
 
 const DOC = new URL('../../../docs/cases.md', import.meta.url);
-const EXAMPLE = new URL('./timeline.example.ts', import.meta.url);
-const MARKER = '<!-- example: tests/server/case/timeline.example.ts -->';
-
-/** The code without its import lines (paths differ between docs and tests). */
-function body(code: string): string {
-  return code
-    .split('\n')
-    .filter((line) => !line.startsWith('import '))
-    .join('\n')
-    .trim();
-}
-
-/** The example file without its first line (the comment saying where it is shown). */
-function fileBody(code: string): string {
-  return body(code.slice(code.indexOf('\n') + 1));
-}
 
 describe('docs/cases.md', () => {
   it('shows exactly the service example the tests run', async () => {
-    const doc = await readFile(DOC, 'utf8');
-    const start = doc.indexOf(MARKER);
-    expect(start).toBeGreaterThan(-1);
-    const block = /```ts\n([\s\S]*?)```/.exec(doc.slice(start));
-    expect(block).not.toBeNull();
-    expect(body(block![1]!)).toBe(fileBody(await readFile(EXAMPLE, 'utf8')));
+    await expectDocShowsExampleFile('docs/cases.md', 'tests/server/case/timeline.example.ts');
   });
 
   it('shows exactly the client example the tests run', async () => {

@@ -1,39 +1,16 @@
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Event } from '../../../src/concept/index.js';
 import type { KnexStorage } from '../../../src/server/storage/knex-storage.js';
+import { expectDocShowsExampleFile } from '../../helpers/doc-example-file.js';
 import { freshStorage } from '../../helpers/storage.js';
 import { followCase } from './follow-case.example.js';
 import { ScanAPI } from './scan-service.example.js';
 import { silenceAudit, startEventServer } from './helpers.js';
 import type { EventServer } from './helpers.js';
 
-const DOC = new URL('../../../docs/events.md', import.meta.url);
-
-/** The code without its import lines (paths differ between docs and tests) and without the file's first comment line. */
-function body(code: string, dropFirstLine: boolean): string {
-  const text = dropFirstLine ? code.slice(code.indexOf('\n') + 1) : code;
-  return text
-    .split('\n')
-    .filter((line) => !line.startsWith('import '))
-    .join('\n')
-    .trim();
-}
-
-async function shownExample(file: string): Promise<string> {
-  const doc = await readFile(DOC, 'utf8');
-  const marker = `<!-- example: tests/server/event/${file} -->`;
-  const start = doc.indexOf(marker);
-  expect(start).toBeGreaterThan(-1);
-  const block = /```ts\n([\s\S]*?)```/.exec(doc.slice(start));
-  expect(block).not.toBeNull();
-  return body(block![1]!, false);
-}
-
 describe('docs/events.md', () => {
   it.each(['scan-service.example.ts', 'follow-case.example.ts'])('shows exactly the example the tests run: %s', async (file) => {
-    const code = await readFile(new URL(`./${file}`, import.meta.url), 'utf8');
-    expect(await shownExample(file)).toBe(body(code, true));
+    await expectDocShowsExampleFile('docs/events.md', `tests/server/event/${file}`);
   });
 });
 

@@ -1,32 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from '@jest/globals';
 import { Case } from '../../../src/concept/index.js';
+import { expectDocShowsExampleFile } from '../../helpers/doc-example-file.js';
 import { describeStorage } from '../../helpers/storage.js';
 import { NOTES_MIGRATIONS, addNote, deleteNote, listNotes } from './notes.example.js';
 
-const DOC = new URL('../../../docs/storage.md', import.meta.url);
-const EXAMPLE = new URL('./notes.example.ts', import.meta.url);
-const MARKER = '<!-- example: tests/server/storage/notes.example.ts -->';
 
-/** The code without its import lines and leading comment (they differ between docs and tests). */
-function body(code: string): string {
-  return code
-    .split('\n')
-    .filter((line) => !line.startsWith('import '))
-    .join('\n')
-    .replace(/^\/\*\*.*\*\/\n/, '')
-    .trim();
-}
 
 describe('docs/storage.md', () => {
   it('shows exactly the example the tests run', async () => {
-    const doc = await readFile(DOC, 'utf8');
-    const start = doc.indexOf(MARKER);
-    expect(start).toBeGreaterThan(-1);
-    const block = /```ts\n([\s\S]*?)```/.exec(doc.slice(start));
-    expect(block).not.toBeNull();
-    expect(body(block![1]!)).toBe(body(await readFile(EXAMPLE, 'utf8')));
+    await expectDocShowsExampleFile('docs/storage.md', 'tests/server/storage/notes.example.ts');
   });
 });
 
