@@ -1,6 +1,6 @@
 /** The base class of every server API (auth, case, info...), each mounted as an encapsulated fastify plugin. */
 import type { FastifyInstance } from 'fastify';
-import type { FusionServer } from './server.js';
+import type { FusionHost } from './host.js';
 
 /**
  * One API of a FusionServer. `setup` adds its routes, hooks and decorators to `app`, a child
@@ -12,10 +12,10 @@ export abstract class FusionAPI {
   abstract readonly name: string;
 
   /** Adds this API's routes to `app` (already scoped to this API). */
-  abstract setup(app: FastifyInstance, server: FusionServer): Promise<void> | void;
+  abstract setup(app: FastifyInstance, server: FusionHost): Promise<void> | void;
 
   /** Runs after storage is open and migrated, before the server listens. */
-  start?(server: FusionServer): Promise<void>;
+  start?(server: FusionHost): Promise<void>;
 
   /** Runs on shutdown, after the server has stopped accepting requests and before storage closes. */
   close?(): Promise<void>;

@@ -47,6 +47,12 @@ export interface FusionStorageConfig {
   poolMax?: number;
 }
 
+/** `service`: what the service adds to the framework. */
+export interface FusionServiceConfig {
+  /** Module (JS, or TS under a loader such as tsx) whose default export is a FusionServiceModule; absolute once parsed. */
+  module?: string;
+}
+
 /** A parser for one section, given a reader scoped to it (errors carry the full key path). */
 export type SectionParser<T = unknown> = (reader: ConfigReader) => T;
 
@@ -59,6 +65,7 @@ export interface FusionConfig {
   constant?: FusionConstantConfig;
   case?: FusionCaseConfig;
   download?: FusionDownloadConfig;
+  service?: FusionServiceConfig;
   /** Raw sections of APIs (`case`, `download`, `event`, ...), by name, as in the document. */
   raw: Record<string, unknown>;
   /** Sections read by the `sections` parsers given to loadConfig (a service's own), by name. */
@@ -77,10 +84,13 @@ export interface LoadConfigOptions {
   baseDir?: string;
 }
 
-/** Sections kept raw in `config.raw` too (their APIs may re-read them); the last four are not parsed here yet. */
-const RAW_SECTIONS = ['case', 'download', 'event', 'rpc', 'cloud', 'tasks'] as const;
+/**
+ * Sections kept raw in `config.raw` (their APIs read and check them when built: a bad key
+ * still fails at start with a ConfigError naming it); `case` and `download` are parsed here too.
+ */
+const RAW_SECTIONS = ['case', 'download', 'event', 'rpc', 'cloud', 'tasks', 'synchronizer', 'analyzers', 'tcp', 'metrics', 'telemetry'] as const;
 
-const BUILTIN_SECTIONS: readonly string[] = ['server', 'storage', 'auth', 'info', 'constant', ...RAW_SECTIONS];
+const BUILTIN_SECTIONS: readonly string[] = ['server', 'storage', 'auth', 'info', 'constant', 'service', ...RAW_SECTIONS];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -109,6 +119,31 @@ function parseTrustProxy(reader: ConfigReader): boolean | number | string[] {
   if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter(Boolean);
   if (Array.isArray(raw)) return reader.stringList('trust_proxy', { minLength: 1 });
   throw reader.error('trust_proxy', 'expected true, false, a hop count, or a list of proxy addresses/CIDRs');
+}
+
+/** Parses the `service` section (`module` resolved against the config's directory). */
+export function parseServiceConfig(reader: ConfigReader): FusionServiceConfig {
+  const module = reader.optionalString('module', { minLength: 1 });
+  if (module === undefined) return {};
+  // './x.js' and '../x.ts' are files beside the config; anything else is a path or a package name as given.
+  return { module: module.startsWith('.') ? reader.filePath('module') : module };
+}
+
+/** Checks a storage URL as `storage.url` is checked; `where` names its origin in the error. */
+function checkStorageUrl(url: string, where: string): string {
+  if (!/^(postgres|postgresql|pglite|memory):\/\//.test(url)) {
+    throw new ConfigError(where, `expected postgres://..., pglite://DIR or memory://, got ${JSON.stringify(url.slice(0, 40))}`);
+  }
+  return url;
+}
+
+/**
+ * Returns `config` with `storage.url` replaced by `url` (the `--storage-url` flag or
+ * `FUSION_STORAGE_URL`); undefined or empty leaves it unchanged. A bad URL throws ConfigError.
+ */
+export function withStorageUrl(config: FusionConfig, url: string | undefined, where = 'storage.url'): FusionConfig {
+  if (url === undefined || url === '') return config;
+  return { ...config, storage: { ...config.storage, url: checkStorageUrl(url, where) } };
 }
 
 /** Parses the `storage` section (a relative `pglite://DIR` resolves against the config's directory when opened). */
@@ -140,6 +175,7 @@ export function parseConfig(data: unknown, options: LoadConfigOptions = {}): Fus
     constant: optional('constant', parseConstantConfig),
     case: optional('case', parseCaseConfig),
     download: optional('download', parseDownloadConfig),
+    service: optional('service', parseServiceConfig),
     raw: {},
     extra: {},
     baseDir,

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { FusionError } from '../helper/errors.js';
 import { buildRoute } from './route.js';
-import type { FusionServer } from './server.js';
+import type { FusionHost } from './host.js';
 
 const HEALTH_SCHEMA = {
   type: 'object',
@@ -11,7 +11,7 @@ const HEALTH_SCHEMA = {
 };
 
 /** Adds GET /api/health to `app`. */
-export function installHealthRoute(app: FastifyInstance, server: FusionServer): void {
+export function installHealthRoute(app: FastifyInstance, server: FusionHost): void {
   const healthy = { status: 'ok' };
   const route = buildRoute(
     server,

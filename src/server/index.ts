@@ -1,8 +1,15 @@
 /** Public surface of fusion-framework/server: listed name by name, internals unlisted. */
 // core
 export { FusionServer } from './server.js';
-export type { CaseLoader, FromConfigOptions, FusionServerOptions, ListenOptions } from './server.js';
+export type { FromConfigOptions, FusionServerOptions, ListenOptions } from './server.js';
+export type { CaseLoader, EventNotifier, FusionHost } from './host.js';
 export { FusionAPI } from './api.js';
+export { registerApiSection, apisFromSections } from './api-registry.js';
+export type { ApiSectionFactory } from './api-registry.js';
+export { defineService, loadServiceModule, loadServiceConfig } from './service-module.js';
+export { createServiceServer } from './service-server.js';
+export type { CreateServiceServerOptions } from './service-server.js';
+export type { FusionServiceModule, LoadServiceConfigOptions, LoadedService } from './service-module.js';
 export { buildRoute, checkGuid } from './route.js';
 export type { RouteContext, RouteHandler, RouteSpec } from './route.js';
 export { countOf, errorEnvelope, errorEnvelopeSchema, successEnvelope, successEnvelopeSchema, responseSchemas, toWire } from './envelope.js';
@@ -10,8 +17,8 @@ export type { ErrorEnvelope, JsonSchema, SuccessEnvelope } from './envelope.js';
 export { mapError } from './error-handler.js';
 export type { MappedError } from './error-handler.js';
 export { DOCS_PATH, OPENAPI_PATH } from './openapi.js';
-export { DEFAULT_STORAGE_URL, loadConfig, parseConfig, parseServerConfig, parseStorageConfig } from './config.js';
-export type { FusionConfig, FusionServerConfig, FusionStorageConfig, LoadConfigOptions, SectionParser } from './config.js';
+export { DEFAULT_STORAGE_URL, loadConfig, parseConfig, parseServerConfig, parseStorageConfig, withStorageUrl } from './config.js';
+export type { FusionConfig, FusionServerConfig, FusionServiceConfig, FusionStorageConfig, LoadConfigOptions, SectionParser } from './config.js';
 export { FUSION_VERSION } from '../helper/version.js';
 // storage
 export { openStorage, openPgliteStorage, KnexStorage, FUSION_MIGRATIONS, parseStorageUrl, redactStorageUrl } from './storage/index.js';
@@ -75,4 +82,3 @@ export type { FusionWebhookConfig, WebhookDispatcherOptions, WebhookHost, Delive
 // events (storage-backed bus, SSE with resume and presence)
 export { FusionEventAPI, EVENT_DEFAULTS, parseEventConfig, readEventConfig, PRUNE_LOCK_KEY, SSE_HEADERS, eventChannelName, listenToStorage } from './event/index.js';
 export type { FusionEventAPIOptions, NotifyOptions, EventClass, FusionEventConfig, EventSink, StoredEvent, PruneResult, NotificationChannelOptions } from './event/index.js';
-export type { EventNotifier } from './server.js';

@@ -3,60 +3,15 @@
  * the fastify route (schemas for validation, fast serialization and OpenAPI) and a handler
  * whose prologue runs only the steps the spec asks for: GUID params, authorize, case loading.
  */
-import type { FastifyReply, FastifyRequest, HTTPMethods, RouteOptions } from 'fastify';
+import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Case, Identity } from '../concept/index.js';
 import { FusionError } from '../helper/errors.js';
 import type { AuthorizeContext } from './auth/authorizer.js';
 import { responseSchemas, successEnvelope } from './envelope.js';
 import type { JsonSchema } from './envelope.js';
-import type { FusionServer } from './server.js';
+import type { FusionHost, RouteContext, RouteHandler, RouteSpec } from './host.js';
 
-/** Declares a route: what it is, who may call it, and the JSON Schemas of its input and data. */
-export interface RouteSpec<Pub extends boolean = boolean> {
-  method: HTTPMethods | HTTPMethods[];
-  url: string;
-  /** Operation name, passed to the authorizer and used in logs ('retrieve_case', 'update_case'...). */
-  operation: string;
-  /** Path params holding GUIDs: lowercased, 400 FUSION_ERR_BAD_GUID when not a UUID. */
-  params?: readonly string[];
-  /** No authorization: the handler gets `identity: null`. */
-  public?: Pub;
-  /** Tells the authorizer this is a delete operation (needs can_delete_acs). */
-  deleteOp?: boolean;
-  /** With a `case_guid` param: refuse with 409 FUSION_ERR_CASE_CLOSED when the case is closed. */
-  caseOpenCheck?: boolean;
-  /** JSON Schema of the body, validated by fastify before the handler runs. */
-  body?: JsonSchema;
-  /** JSON Schema of the query string. */
-  query?: JsonSchema;
-  /** JSON Schema of the envelope's `data` (enables fast-json-stringify; unlisted keys are dropped). */
-  response?: JsonSchema;
-  /** One line for the OpenAPI document. */
-  summary?: string;
-  /** Longer text for the OpenAPI document. */
-  description?: string;
-  /** OpenAPI tags; default: the path segment after /api/. */
-  tags?: string[];
-}
-
-/** What a route handler receives. `identity` is null only on public routes. */
-export interface RouteContext<B = unknown, Q = unknown, Pub extends boolean = false> {
-  request: FastifyRequest;
-  reply: FastifyReply;
-  identity: Pub extends false ? Identity : Identity | null;
-  /** The case named by the `case_guid` param, loaded and access-checked; undefined without that param. */
-  case: Case | undefined;
-  /** Path params; GUID params are lowercased. */
-  params: Record<string, string>;
-  body: B;
-  query: Q;
-  server: FusionServer;
-}
-
-/** A route handler: its result is wrapped in the envelope (Concepts via toJSON); `undefined` gives `{status:200}`. */
-export type RouteHandler<B = unknown, Q = unknown, Pub extends boolean = false> = (
-  ctx: RouteContext<B, Q, Pub>,
-) => Promise<unknown> | unknown;
+export type { RouteContext, RouteHandler, RouteSpec } from './host.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -100,7 +55,7 @@ function defaultTags(url: string): string[] | undefined {
 
 /** Builds the fastify RouteOptions for `spec`; the handler's prologue holds only the steps the spec needs. */
 export function buildRoute<B, Q, Pub extends boolean>(
-  server: FusionServer,
+  server: FusionHost,
   spec: RouteSpec<Pub>,
   handler: RouteHandler<B, Q, Pub>,
 ): RouteOptions {

@@ -3,10 +3,9 @@
  * the health route, the OpenAPI document, and a graceful shutdown. Only this file shares state
  * root-wide, on purpose: the authorizer, the case loader, the storage and the logger.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import type { Knex } from 'knex';
 import { Case } from '../concept/index.js';
 import { FusionError } from '../helper/errors.js';
 import { createLogger } from '../helper/logging.js';
@@ -19,24 +18,12 @@ import { installValidation } from './validation.js';
 import { installErrorHandler } from './error-handler.js';
 import { installHealthRoute } from './health.js';
 import { installOpenApi } from './openapi.js';
+import type { CaseLoader, EventNotifier, FusionHost, RouteHandler, RouteSpec } from './host.js';
 import { buildRoute } from './route.js';
-import type { RouteHandler, RouteSpec } from './route.js';
 import type { StorageMigration } from './storage/migrations.js';
 import type { CaseClass, FusionStorage } from './storage/storage.js';
 
-/** Loads a case by guid (the case API installs one that applies its own hooks). */
-export type CaseLoader = (guid: string) => Promise<Case | null>;
-
-/** Publishes events about cases (the event API installs itself with `setEventNotifier`). */
-export interface EventNotifier {
-  /**
-   * Stores the event `category` about `caseObj` (with `ext`) and signals it to subscribers and
-   * webhooks; with `options.trx` it commits with that transaction (signalled after its commit).
-   */
-  notify(category: string, caseObj: Case, ext?: Record<string, unknown> | null, options?: { trx?: Knex.Transaction }): Promise<unknown>;
-  /** Throws a 400 FusionError naming the first URL webhook deliveries would refuse (checked when a case is written). */
-  checkWebhookUrls?(urls: readonly string[]): void;
-}
+export type { CaseLoader, EventNotifier } from './host.js';
 
 /** Options of FusionServer. */
 export interface FusionServerOptions {
@@ -63,7 +50,7 @@ export interface ListenOptions {
 }
 
 /** One service: fastify, storage, APIs. `start()` opens storage, `listen()` serves, `close()` shuts down. */
-export class FusionServer {
+export class FusionServer implements FusionHost {
   /** The fastify instance (APIs get encapsulated children of it). */
   readonly fastify: FastifyInstance;
   /** The parsed configuration. */
@@ -78,6 +65,8 @@ export class FusionServer {
   authorizer: FusionAuthorizer | null = null;
   /** Who publishes case events; set by the event API (`setEventNotifier`), null without one. */
   eventNotifier: EventNotifier | null = null;
+  /** A random id of this server among the instances sharing one database (connection registries, leases). */
+  readonly instanceId: string = randomUUID();
   readonly #apis: FusionAPI[] = [];
   #storage: FusionStorage | null;
   readonly #ownsStorage: boolean;
@@ -121,11 +110,11 @@ export class FusionServer {
   static async fromConfig(source: string | Record<string, unknown> | FusionConfig, options: FromConfigOptions = {}): Promise<FusionServer> {
     const { sections, env, baseDir, apis = [], ...rest } = options;
     const config = isParsedConfig(source) ? source : await loadConfig(source, { sections, env, baseDir });
-    const { builtinApis } = await import('./builtin-apis.js');
+    const { apisFromSections } = await import('./builtin-sections.js');
     // A service's own API replaces the built-in of the same name, in the built-in's place
     // (auth stays first, so its hooks reach the APIs mounted after it).
     const given = new Map(apis.map((api) => [api.name, api]));
-    const builtins = (await builtinApis(config)).map((api) => given.get(api.name) ?? api);
+    const builtins = (await apisFromSections(config)).map((api) => given.get(api.name) ?? api);
     const extra = apis.filter((api) => !builtins.includes(api));
     return new FusionServer({ ...rest, config, apis: [...builtins, ...extra] });
   }
@@ -172,6 +161,11 @@ export class FusionServer {
   /** Installs the function loadCase delegates to (the case API calls it in setup). */
   setCaseLoader(loader: CaseLoader | null): void {
     this.#caseLoader = loader;
+  }
+
+  /** The mounted API that is an instance of `type` (the first one), or undefined. */
+  findApi<T>(type: abstract new (...args: never[]) => T): T | undefined {
+    return this.#apis.find((api): api is FusionAPI & T => api instanceof type);
   }
 
   /** Loads a case through the installed loader; default: `storage.retrieveCase(caseClass, guid)`. */

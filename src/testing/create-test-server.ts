@@ -81,8 +81,8 @@ async function mountedApis(config: FusionConfig, options: TestServerOptions<Case
   const given = options.apis ?? [];
   let apis: FusionAPI[] = [];
   if (options.builtins !== false) {
-    const { builtinApis } = await import('../server/builtin-apis.js');
-    apis = await builtinApis(config);
+    const { apisFromSections } = await import('../server/builtin-sections.js');
+    apis = await apisFromSections(config);
   }
   const byName = new Map(given.map((api) => [api.name, api]));
   const merged = apis.map((api) => {

@@ -79,6 +79,27 @@ describe('fusion', () => {
     expect(run.stderr).toContain('storage.url');
   });
 
+  it('serve: --storage-url replaces storage.url (the file names a URL that would fail)', async () => {
+    const path = join(dir, 'override.yaml');
+    await writeFile(path, 'server:\n  host: 127.0.0.1\n  port: 0\nstorage:\n  url: postgres://nobody@127.0.0.1:1/none\ninfo:\n  api: override-test\n');
+    const refused = await fusion(['serve', '--config', path, '--storage-url', 'mysql://db']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--storage-url: expected postgres://');
+    let answered: unknown = null;
+    let asked = false;
+    const run = await fusion(['serve', '--config', path, '--storage-url', 'memory://'], (stdout, child) => {
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+      if (!match || asked) return;
+      asked = true;
+      fetch(`${match[1]}/api/info`)
+        .then((res) => res.json())
+        .then((body) => (answered = body))
+        .finally(() => child.kill('SIGTERM'));
+    });
+    expect(answered).toMatchObject({ status: 200, data: { api: 'override-test' } });
+    expect(run.code).toBe(0);
+  }, 60_000);
+
   it('serve: listens, answers, and exits 0 on SIGTERM', async () => {
     const path = join(dir, 'good.yaml');
     await writeFile(path, 'server:\n  host: 127.0.0.1\n  port: 0\nstorage:\n  url: memory://\ninfo:\n  api: cli-test\n');

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { defineConcept, field } from '../../src/concept/index.js';
 import { FusionError } from '../../src/helper/index.js';
 import { FusionAPI } from '../../src/server/index.js';
-import type { FusionServer } from '../../src/server/index.js';
+import type { FusionHost } from '../../src/server/index.js';
 
 /** A scan request, declared once: type, validation, JSON Schema. */
 export class Scan extends defineConcept('Scan', {
@@ -17,7 +17,7 @@ export class ScanAPI extends FusionAPI {
   readonly name = 'scan';
   readonly #scans = new Map<string, Scan>();
 
-  setup(app: FastifyInstance, server: FusionServer): void {
+  setup(app: FastifyInstance, server: FusionHost): void {
     server.route(
       app,
       {

@@ -1,9 +1,13 @@
-/** `fusion serve --config FILE`: loads the config, mounts the built-in APIs, listens until SIGINT/SIGTERM. */
+/**
+ * `fusion serve --config FILE`: loads the config and its service module, mounts the built-in APIs
+ * and the module's, listens until SIGINT/SIGTERM. `--storage-url` (or FUSION_STORAGE_URL) overrides storage.
+ */
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../helper/config.js';
 import { createLogger, setRootLogger } from '../../helper/logging.js';
-import { loadConfig } from '../../server/config.js';
-import { FusionServer } from '../../server/server.js';
+import type { FusionServer } from '../../server/server.js';
+import { loadServiceConfig } from '../../server/service-module.js';
+import { createServiceServer } from '../../server/service-server.js';
 import { EXIT_USAGE } from '../command.js';
 import type { FusionCommand } from '../command.js';
 
@@ -14,11 +18,16 @@ function fail(message: string, code: number): number {
 
 /** Runs `fusion serve`; resolves to undefined once listening (signals end the process), else an exit code. */
 export async function runServe(args: readonly string[]): Promise<number | void> {
-  let values: { config?: string; host?: string; port?: string };
+  let values: { config?: string; host?: string; port?: string; 'storage-url'?: string };
   try {
     ({ values } = parseArgs({
       args: [...args],
-      options: { config: { type: 'string', short: 'c' }, host: { type: 'string' }, port: { type: 'string', short: 'p' } },
+      options: {
+        config: { type: 'string', short: 'c' },
+        host: { type: 'string' },
+        port: { type: 'string', short: 'p' },
+        'storage-url': { type: 'string' },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -34,10 +43,11 @@ export async function runServe(args: readonly string[]): Promise<number | void> 
   }
   let server: FusionServer;
   try {
-    const config = await loadConfig(path);
+    const service = await loadServiceConfig(path, { ...(values['storage-url'] === undefined ? {} : { storageUrl: values['storage-url'] }) });
+    const { config } = service;
     const logger = createLogger({ level: config.server.logLevel, name: config.info?.api });
     setRootLogger(logger);
-    server = await FusionServer.fromConfig(config, { logger });
+    server = await createServiceServer(service, { logger });
   } catch (error) {
     if (error instanceof ConfigError) return fail(`configuration error: ${error.message}`, EXIT_USAGE);
     return fail(`cannot build the server: ${(error as Error).message}`, 1);
@@ -57,6 +67,6 @@ export async function runServe(args: readonly string[]): Promise<number | void> 
 export const serveCommand: FusionCommand = {
   name: 'serve',
   summary: 'Run a server from a config file (built-in APIs whose sections are present)',
-  usage: 'fusion serve --config FILE [--host HOST] [--port PORT]',
+  usage: 'fusion serve --config FILE [--host HOST] [--port PORT] [--storage-url URL]',
   run: runServe,
 };

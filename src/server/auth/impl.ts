@@ -9,7 +9,7 @@ import { Identity } from '../../concept/index.js';
 import type { Case } from '../../concept/index.js';
 import { FusionError, isFusionError } from '../../helper/errors.js';
 import { FusionAPI } from '../api.js';
-import type { FusionServer } from '../server.js';
+import type { FusionHost } from '../host.js';
 import { identityCanAccessCase, intersects } from './access.js';
 import { API_TOKEN_HEADER, ApiKeyMatcher } from './api-keys.js';
 import type { AuthorizeContext, FusionAuthorizer } from './authorizer.js';
@@ -51,7 +51,7 @@ export class FusionAuthAPI extends FusionAPI implements FusionAuthorizer {
   readonly #requests = new WeakMap<FastifyRequest, RequestAuth>();
   #config: FusionAuthConfig | null = null;
   #backend: FusionAuthBackend | null = null;
-  #server: FusionServer | null = null;
+  #server: FusionHost | null = null;
   #apiKeys: ApiKeyMatcher = new ApiKeyMatcher([]);
   #sessions: SessionManager | null = null;
   #login: LoginFlow | null = null;
@@ -78,7 +78,7 @@ export class FusionAuthAPI extends FusionAPI implements FusionAuthorizer {
   }
 
   /** Adds the routes, installs this API as the server's authorizer and the session-renewal hook. */
-  setup(app: FastifyInstance, server: FusionServer): void {
+  setup(app: FastifyInstance, server: FusionHost): void {
     const config = this.#options.config ?? server.config.auth;
     if (config === undefined) {
       throw new FusionError('FUSION_ERR_CONFIG', "auth: FusionAuthAPI needs an 'auth' section in the config (or options.config)");
@@ -106,7 +106,7 @@ export class FusionAuthAPI extends FusionAPI implements FusionAuthorizer {
   }
 
   /** Prepares the backend and the rate-limit table; prunes expired sessions and counters periodically. */
-  override async start(server: FusionServer): Promise<void> {
+  override async start(server: FusionHost): Promise<void> {
     await this.backend.start({ logger: server.logger });
     await this.#login?.start();
     const prune = async (): Promise<void> => {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Identity } from '../../concept/index.js';
 import { FusionError, isFusionError } from '../../helper/errors.js';
-import type { FusionServer } from '../server.js';
+import type { FusionHost } from '../host.js';
 import type { FusionAuthBackend } from './backend/backend.js';
 import type { FusionAuthRateLimitConfig } from './config.js';
 import { readCookie } from './cookie.js';
@@ -18,7 +18,7 @@ import { traceDecision } from './trace.js';
 
 /** What LoginFlow works with. */
 export interface LoginFlowOptions {
-  server: FusionServer;
+  server: FusionHost;
   backend: FusionAuthBackend;
   sessions: SessionManager;
   rateLimit: FusionAuthRateLimitConfig;

@@ -1,7 +1,7 @@
 /** The five auth routes, same paths and envelopes as edf_fusion. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AuthInfo, Identity } from '../../concept/index.js';
-import type { FusionServer } from '../server.js';
+import type { FusionHost } from '../host.js';
 import type { FusionAuthBackend } from './backend/backend.js';
 import type { LoginFlow } from './login-flow.js';
 
@@ -20,7 +20,7 @@ export const LOGIN_BODY_SCHEMA = {
 } as const;
 
 /** Adds GET is_logged, POST login, GET logout, GET config and GET identities under /api/auth. */
-export function addAuthRoutes(app: FastifyInstance, server: FusionServer, handlers: AuthRouteHandlers): void {
+export function addAuthRoutes(app: FastifyInstance, server: FusionHost, handlers: AuthRouteHandlers): void {
   const identitySchema = Identity.jsonSchema({ mode: 'output' });
   server.route(
     app,

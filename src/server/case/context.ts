@@ -5,7 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Knex } from 'knex';
 import type { Case, DecodeOptions, Identity, JsonSchema, SchemaOptions } from '../../concept/index.js';
-import type { FusionServer } from '../server.js';
+import type { FusionHost } from '../host.js';
 import type { FusionStorage } from '../storage/storage.js';
 
 /** A case class the case API works with (Case or a subclass): constructor, decoder, JSON Schema. */
@@ -17,7 +17,7 @@ export type FusionCaseClass<C extends Case = Case> = (new (input: never) => C) &
 
 /** What every step gets: the server (storage, logger, authorizer), the case class and the storage to write with. */
 export interface CaseStepContext<C extends Case = Case> {
-  readonly server: FusionServer;
+  readonly server: FusionHost;
   readonly caseClass: FusionCaseClass<C>;
   /**
    * The storage this step reads and writes with. For create, update, delete and attach while

@@ -13,7 +13,7 @@ import type { Identity } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
 import { FusionAPI } from '../api.js';
 import type { RouteContext } from '../route.js';
-import type { FusionServer } from '../server.js';
+import type { FusionHost } from '../host.js';
 import type { FusionStorage } from '../storage/storage.js';
 import { DEFAULT_CASE_CONFIG } from './config.js';
 import type { FusionCaseConfig } from './config.js';
@@ -73,7 +73,7 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
   readonly #givenConfig: FusionCaseConfig | undefined;
   #caseClass: FusionCaseClass<C> | null = null;
   #config: FusionCaseConfig | null = null;
-  #server: FusionServer | null = null;
+  #server: FusionHost | null = null;
   /** The change's options while its transaction runs (for `super.onCaseEvent(category, case)` without them). */
   readonly #change = new AsyncLocalStorage<CaseEventOptions>();
 
@@ -106,13 +106,13 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
   }
 
   /** The server this API is mounted on (after setup). */
-  protected get server(): FusionServer {
+  protected get server(): FusionHost {
     if (this.#server === null) throw new Error('FusionCaseAPI: the server is known once the API is set up');
     return this.#server;
   }
 
   /** Adds the six routes and installs the retrieve step as the server's case loader. */
-  setup(app: FastifyInstance, server: FusionServer): void {
+  setup(app: FastifyInstance, server: FusionHost): void {
     this.#server = server;
     this.#caseClass = this.#resolveClass(server);
     this.#config = this.#givenConfig ?? server.config.case ?? { ...DEFAULT_CASE_CONFIG };
@@ -180,7 +180,7 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
     await this.server.eventNotifier?.notify(category, caseObj, null, trx === undefined ? {} : { trx });
   }
 
-  #resolveClass(server: FusionServer): FusionCaseClass<C> {
+  #resolveClass(server: FusionHost): FusionCaseClass<C> {
     const given = this.#givenClass;
     if (given === undefined) {
       if (!isCaseClass(server.caseClass)) throw new TypeError('FusionCaseAPI: server.caseClass must be Case or a subclass');

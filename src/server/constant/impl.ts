@@ -4,7 +4,7 @@ import { Constant } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
 import { FusionAPI } from '../api.js';
 import type { JsonSchema } from '../envelope.js';
-import type { FusionServer } from '../server.js';
+import type { FusionHost } from '../host.js';
 import { ConceptFile } from './constant-file.js';
 
 /** A Constant class (Constant or a service's subclass) the file is decoded with. */
@@ -52,7 +52,7 @@ export class FusionConstantAPI<C extends Constant = Constant> extends FusionAPI 
   }
 
   /** Adds GET /api/constant. */
-  setup(app: FastifyInstance, server: FusionServer): void {
+  setup(app: FastifyInstance, server: FusionHost): void {
     const path = this.#options.path ?? server.config.constant?.path;
     if (path === undefined) {
       throw new FusionError('FUSION_ERR_CONFIG', "constant.path: FusionConstantAPI needs a 'constant' section with a path (or options.path)");

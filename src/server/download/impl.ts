@@ -14,7 +14,7 @@ import { FusionAPI } from '../api.js';
 import { sendError } from '../error-handler.js';
 import { buildRoute } from '../route.js';
 import type { RouteContext } from '../route.js';
-import type { FusionServer } from '../server.js';
+import type { FusionHost } from '../host.js';
 import { DOWNLOAD_DEFAULTS } from './config.js';
 import type { FusionDownloadConfig } from './config.js';
 import { sanitizeFilename } from './content-disposition.js';
@@ -69,7 +69,7 @@ export class FusionDownloadAPI extends FusionAPI {
   readonly name: string = 'download';
   readonly #options: FusionDownloadAPIOptions;
   #config: FusionDownloadConfig | null = null;
-  #server: FusionServer | null = null;
+  #server: FusionHost | null = null;
 
   constructor(options: FusionDownloadAPIOptions = {}) {
     super();
@@ -88,7 +88,7 @@ export class FusionDownloadAPI extends FusionAPI {
   }
 
   /** Adds GET /api/download/:guid/:token (public; no HEAD route: a HEAD must not spend the key). */
-  setup(app: FastifyInstance, server: FusionServer): void {
+  setup(app: FastifyInstance, server: FusionHost): void {
     // The `download` section was parsed and checked (unknown keys too) by loadConfig/parseConfig.
     this.#config = { ...DOWNLOAD_DEFAULTS, ...server.config.download, ...this.#options };
     this.#server = server;

@@ -11,7 +11,7 @@ import type { Identity } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
 import { every } from '../../helper/timer.js';
 import { FusionAPI } from '../api.js';
-import type { EventNotifier, FusionServer } from '../server.js';
+import type { EventNotifier, FusionHost } from '../host.js';
 import { advisoryLockId } from '../storage/advisory-lock.js';
 import { openCaseStream } from './case-stream.js';
 import { readEventConfig } from './config.js';
@@ -65,7 +65,7 @@ export class FusionEventAPI<E extends Event = Event> extends FusionAPI implement
   readonly #accessCache = new WeakMap<BusEvent, Case | null>();
   #sinks: EventSink[] = [];
   #config: FusionEventConfig | null = null;
-  #server: FusionServer | null = null;
+  #server: FusionHost | null = null;
   #source = 'fusion';
   #bus: EventBus | null = null;
   #presence: Presence | null = null;
@@ -103,7 +103,7 @@ export class FusionEventAPI<E extends Event = Event> extends FusionAPI implement
   }
 
   /** Reads the config, builds the sinks, installs itself as the server's event notifier, adds the SSE route. */
-  setup(app: FastifyInstance, server: FusionServer): void {
+  setup(app: FastifyInstance, server: FusionHost): void {
     this.#server = server;
     const config = this.#options.config ?? readEventConfig(server.config.raw.event ?? {}, { baseDir: server.config.baseDir });
     this.#config = config;
@@ -129,7 +129,7 @@ export class FusionEventAPI<E extends Event = Event> extends FusionAPI implement
   }
 
   /** Starts the bus (LISTEN), the sinks, the presence heartbeat, the keep-alive pings and the prune task. */
-  override async start(server: FusionServer): Promise<void> {
+  override async start(server: FusionHost): Promise<void> {
     const config = this.config;
     this.#bus = new EventBus({ storage: server.storage, logger: server.logger, ...(this.#options.listen ? { channel: this.#options.listen } : {}) });
     await this.#bus.start();
@@ -224,7 +224,7 @@ export class FusionEventAPI<E extends Event = Event> extends FusionAPI implement
     });
   }
 
-  #started(): FusionServer {
+  #started(): FusionHost {
     const server = this.#server;
     if (server === null || this.#bus === null || this.#presence === null) {
       throw new FusionError('FUSION_ERR_UNAVAILABLE', 'the event API is not started: call server.start() (or listen()) first');

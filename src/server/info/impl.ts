@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Info } from '../../concept/index.js';
 import { FusionAPI } from '../api.js';
 import type { JsonSchema } from '../envelope.js';
-import type { FusionServer } from '../server.js';
+import type { FusionHost } from '../host.js';
 
 /** Options of FusionInfoAPI. */
 export interface FusionInfoAPIOptions {
@@ -42,7 +42,7 @@ export class FusionInfoAPI extends FusionAPI {
   }
 
   /** Adds GET /api/info. */
-  setup(app: FastifyInstance, server: FusionServer): void {
+  setup(app: FastifyInstance, server: FusionHost): void {
     const authRequired = this.#options.authRequired ?? server.config.info?.authRequired ?? false;
     const infoClass = this.#info.constructor as unknown as { jsonSchema(): JsonSchema };
     server.route(

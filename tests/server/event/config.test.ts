@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { ConfigError } from '../../../src/helper/config.js';
 import { EVENT_DEFAULTS, readEventConfig } from '../../../src/server/event/config.js';
 import { parseConfig } from '../../../src/server/config.js';
-import { builtinApis } from '../../../src/server/builtin-apis.js';
+import { apisFromSections as builtinApis } from '../../../src/server/builtin-sections.js';
 
 function problem(raw: unknown): string {
   try {

@@ -1,8 +1,12 @@
 /** Checks the shape of a webhook URL (global or a case's), before anything is sent to it. */
 import { FusionError } from '../../../helper/errors.js';
 import { AddressPolicy } from './address-policy.js';
-import type { FusionWebhookConfig } from './config.js';
 import { checkLiteralHost } from './guarded-lookup.js';
+
+/** The part of the webhook config URL checks read: `event.webhook_allow`. */
+export interface WebhookAllowList {
+  readonly allow: readonly string[];
+}
 
 /** Longest webhook URL accepted, in characters. */
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
@@ -10,7 +14,7 @@ export const MAX_WEBHOOK_URL_LENGTH = 2048;
 const policies = new WeakMap<readonly string[], AddressPolicy>();
 
 /** The AddressPolicy of a config's allow list (built once per list). */
-export function policyOf(config: Pick<FusionWebhookConfig, 'allow'>): AddressPolicy {
+export function policyOf(config: WebhookAllowList): AddressPolicy {
   let policy = policies.get(config.allow);
   if (policy === undefined) {
     policy = new AddressPolicy(config.allow);
@@ -25,7 +29,7 @@ export function policyOf(config: Pick<FusionWebhookConfig, 'allow'>): AddressPol
  * (unless `event.webhook_allow` lists it). Host names are resolved at delivery time, not here.
  * Throws FusionError FUSION_ERR_WEBHOOK_URL (400) or FUSION_ERR_WEBHOOK_REFUSED (400).
  */
-export function validateWebhookUrl(url: unknown, config: Pick<FusionWebhookConfig, 'allow'>): string {
+export function validateWebhookUrl(url: unknown, config: WebhookAllowList): string {
   const bad = (problem: string): FusionError =>
     new FusionError('FUSION_ERR_WEBHOOK_URL', `webhook URL ${JSON.stringify(typeof url === 'string' ? url.slice(0, 100) : url)} ${problem}`);
   if (typeof url !== 'string' || url.trim() === '') throw bad('is not a non-empty string');

@@ -1,0 +1,116 @@
+/**
+ * FusionHost: the narrow interface an API sees of the server it is mounted on (storage,
+ * authorizer, logger, route builder, event notifier, case loader, the other APIs). APIs import
+ * this file, never server.ts, so the server and its APIs form no import cycle; the route types
+ * live here because a route's context carries its host.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { Knex } from 'knex';
+import type { Case, Identity } from '../concept/index.js';
+import type { FusionLogger } from '../helper/logging.js';
+import type { FusionAuthorizer } from './auth/authorizer.js';
+import type { FusionConfig } from './config.js';
+import type { JsonSchema } from './envelope.js';
+import type { CaseClass, FusionStorage } from './storage/storage.js';
+
+/** Loads a case by guid (the case API installs one that applies its own hooks). */
+export type CaseLoader = (guid: string) => Promise<Case | null>;
+
+/** Publishes events about cases (the event API installs itself with `setEventNotifier`). */
+export interface EventNotifier {
+  /**
+   * Stores the event `category` about `caseObj` (with `ext`) and signals it to subscribers and
+   * webhooks; with `options.trx` it commits with that transaction (signalled after its commit).
+   */
+  notify(category: string, caseObj: Case, ext?: Record<string, unknown> | null, options?: { trx?: Knex.Transaction }): Promise<unknown>;
+  /** Throws a 400 FusionError naming the first URL webhook deliveries would refuse (checked when a case is written). */
+  checkWebhookUrls?(urls: readonly string[]): void;
+}
+
+/** Declares a route: what it is, who may call it, and the JSON Schemas of its input and data. */
+export interface RouteSpec<Pub extends boolean = boolean> {
+  method: HTTPMethods | HTTPMethods[];
+  url: string;
+  /** Operation name, passed to the authorizer and used in logs ('retrieve_case', 'update_case'...). */
+  operation: string;
+  /** Path params holding GUIDs: lowercased, 400 FUSION_ERR_BAD_GUID when not a UUID. */
+  params?: readonly string[];
+  /** No authorization: the handler gets `identity: null`. */
+  public?: Pub;
+  /** Tells the authorizer this is a delete operation (needs can_delete_acs). */
+  deleteOp?: boolean;
+  /** With a `case_guid` param: refuse with 409 FUSION_ERR_CASE_CLOSED when the case is closed. */
+  caseOpenCheck?: boolean;
+  /** JSON Schema of the body, validated by fastify before the handler runs. */
+  body?: JsonSchema;
+  /** JSON Schema of the query string. */
+  query?: JsonSchema;
+  /** JSON Schema of the envelope's `data` (enables fast-json-stringify; unlisted keys are dropped). */
+  response?: JsonSchema;
+  /** One line for the OpenAPI document. */
+  summary?: string;
+  /** Longer text for the OpenAPI document. */
+  description?: string;
+  /** OpenAPI tags; default: the path segment after /api/. */
+  tags?: string[];
+}
+
+/** What a route handler receives. `identity` is null only on public routes. */
+export interface RouteContext<B = unknown, Q = unknown, Pub extends boolean = false> {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  identity: Pub extends false ? Identity : Identity | null;
+  /** The case named by the `case_guid` param, loaded and access-checked; undefined without that param. */
+  case: Case | undefined;
+  /** Path params; GUID params are lowercased. */
+  params: Record<string, string>;
+  body: B;
+  query: Q;
+  /** The host the route is mounted on. */
+  server: FusionHost;
+}
+
+/** A route handler: its result is wrapped in the envelope (Concepts via toJSON); `undefined` gives `{status:200}`. */
+export type RouteHandler<B = unknown, Q = unknown, Pub extends boolean = false> = (
+  ctx: RouteContext<B, Q, Pub>,
+) => Promise<unknown> | unknown;
+
+/** What an API's `setup`, `start` and route handlers may use of the server they are mounted on. */
+export interface FusionHost {
+  /** The root fastify instance (an API's routes go on the scoped instance `setup` receives). */
+  readonly fastify: FastifyInstance;
+  /** The parsed configuration. */
+  readonly config: FusionConfig;
+  /** The server's logger. */
+  readonly logger: FusionLogger;
+  /** Case class cases are decoded with. */
+  caseClass: CaseClass;
+  /** Who authorizes non-public routes; null without an auth API. */
+  readonly authorizer: FusionAuthorizer | null;
+  /** Who publishes case events; null without an event API. */
+  readonly eventNotifier: EventNotifier | null;
+  /** The open storage; throws FUSION_ERR_UNAVAILABLE until the server has started. */
+  readonly storage: FusionStorage;
+  /** True once storage is open. */
+  readonly hasStorage: boolean;
+  /** A stable id of this server process among the instances sharing one database. */
+  readonly instanceId: string;
+  /** Installs the authorizer routes ask (the auth API calls it in setup). */
+  setAuthorizer(authorizer: FusionAuthorizer | null): void;
+  /** Installs the event publisher (the event API calls it in setup). */
+  setEventNotifier(notifier: EventNotifier | null): void;
+  /** Installs the function loadCase delegates to (the case API calls it in setup). */
+  setCaseLoader(loader: CaseLoader | null): void;
+  /** Loads a case through the installed loader; default: storage. */
+  loadCase(guid: string): Promise<Case | null>;
+  /** The mounted APIs, in mount order (by name; use findApi for one of a given class). */
+  readonly apis: readonly { readonly name: string }[];
+  /** The mounted API that is an instance of `type` (the first one), or undefined. */
+  findApi<T>(type: abstract new (...args: never[]) => T): T | undefined;
+  /** Adds a public route (`identity` is null) to `app` (an API's scoped instance). */
+  route<B = unknown, Q = unknown>(app: FastifyInstance, spec: RouteSpec<true> & { public: true }, handler: RouteHandler<B, Q, true>): void;
+  /** Adds an authorized route (`identity` is set) to `app`. */
+  route<B = unknown, Q = unknown>(app: FastifyInstance, spec: RouteSpec<false>, handler: RouteHandler<B, Q, false>): void;
+  /** Adds a route whose `public` is decided at run time (`identity` may be null). */
+  route<B = unknown, Q = unknown>(app: FastifyInstance, spec: RouteSpec<boolean>, handler: RouteHandler<B, Q, boolean>): void;
+}

@@ -1,0 +1,24 @@
+/** Builds the FusionServer of a service: the config's built-in APIs plus what its service module adds. */
+import type { FusionLogger } from '../helper/logging.js';
+import { FusionServer } from './server.js';
+import type { LoadedService } from './service-module.js';
+
+/** Options of createServiceServer. */
+export interface CreateServiceServerOptions {
+  /** Logger (default: a new pino logger at `server.log_level`). */
+  logger?: FusionLogger;
+}
+
+/** Mounts the config's built-in APIs and the module's own, then runs the module's `setup` (not started yet). */
+export async function createServiceServer(service: LoadedService, options: CreateServiceServerOptions = {}): Promise<FusionServer> {
+  const { config, module } = service;
+  const apis = typeof module.apis === 'function' ? await module.apis(config) : (module.apis ?? []);
+  const server = await FusionServer.fromConfig(config, {
+    apis: [...apis],
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(module.caseClass ? { caseClass: module.caseClass } : {}),
+    ...(module.migrations ? { migrations: module.migrations } : {}),
+  });
+  await module.setup?.(server);
+  return server;
+}
