@@ -195,16 +195,20 @@ export function parseConfig(data: unknown, options: LoadConfigOptions = {}): Fus
   return config;
 }
 
-/** Reads the configuration from a .yaml/.yml/.json file (or takes an object) and parses it. */
-export async function loadConfig(source: string | Record<string, unknown>, options: LoadConfigOptions = {}): Promise<FusionConfig> {
-  if (typeof source !== 'string') return parseConfig(source, options);
+/** Reads a .yaml/.yml/.json config file unparsed, with the directory its relative paths resolve against. */
+export async function readConfigDocument(source: string): Promise<{ data: unknown; baseDir: string }> {
   const path = resolve(source);
-  let data: unknown;
   try {
-    data = await loadFile(path);
+    return { data: await loadFile(path), baseDir: dirname(path) };
   } catch (error) {
     const message = isFusionError(error) ? error.message : String(error);
     throw new ConfigError('', `cannot load ${path}: ${message}`, { cause: error });
   }
-  return parseConfig(data, { ...options, baseDir: options.baseDir ?? dirname(path) });
+}
+
+/** Reads the configuration from a .yaml/.yml/.json file (or takes an object) and parses it. */
+export async function loadConfig(source: string | Record<string, unknown>, options: LoadConfigOptions = {}): Promise<FusionConfig> {
+  if (typeof source !== 'string') return parseConfig(source, options);
+  const { data, baseDir } = await readConfigDocument(source);
+  return parseConfig(data, { ...options, baseDir: options.baseDir ?? baseDir });
 }

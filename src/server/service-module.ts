@@ -4,13 +4,11 @@
  * APIs). The config's `service.module` names it, so `fusion serve`, `fusion task` and
  * `fusion analyzer` build the same service from one config file.
  */
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../helper/config-error.js';
-import { loadFile } from '../helper/serializing.js';
-import { isFusionError } from '../helper/errors.js';
 import type { FusionAPI } from './api.js';
-import { parseConfig, withStorageUrl } from './config.js';
+import { parseConfig, readConfigDocument, withStorageUrl } from './config.js';
 import type { FusionConfig, SectionParser } from './config.js';
 import type { FusionHost } from './host.js';
 import type { CaseClass } from './storage/storage.js';
@@ -72,15 +70,7 @@ export interface LoadedService {
  */
 export async function loadServiceConfig(path: string, options: LoadServiceConfigOptions = {}): Promise<LoadedService> {
   const env = options.env ?? process.env;
-  const file = resolve(path);
-  let data: unknown;
-  try {
-    data = await loadFile(file);
-  } catch (error) {
-    const message = isFusionError(error) ? error.message : String(error);
-    throw new ConfigError('', `cannot load ${file}: ${message}`, { cause: error });
-  }
-  const baseDir = dirname(file);
+  const { data, baseDir } = await readConfigDocument(path);
   // Parse once without the service's sections to find and check `service.module`.
   const hasService = typeof data === 'object' && data !== null && Object.hasOwn(data, 'service');
   const serviceOnly = parseConfig(hasService ? { service: (data as Record<string, unknown>).service } : {}, { env, baseDir });
