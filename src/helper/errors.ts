@@ -48,6 +48,9 @@ export const FUSION_ERRORS = {
   FUSION_ERR_WEBHOOK_TIMESTAMP: { status: 401, hint: 'Check the clocks of sender and receiver (NTP); the webhook-timestamp must be within the tolerance.' },
   FUSION_ERR_WEBHOOK_REPLAY: { status: 409, hint: 'This webhook-id was received already: acknowledge it without handling it again.' },
   FUSION_ERR_IDP_UNAVAILABLE: { status: 503, hint: 'The identity provider cannot be reached or refused this service: retry later; check auth.backend (issuer or url, client, verify) and the server log.' },
+  FUSION_ERR_TCP_FRAMING: { status: 400, hint: 'The bytes do not fit the framing (frame over max_frame_bytes, delimiter inside a line frame, or a splitter refusal): check both ends use the same framing and limit.' },
+  FUSION_ERR_TCP_QUEUE_FULL: { status: 503, hint: 'The TCP client is disconnected and its send queue is full: wait for the connection (onConnect) or raise maxQueuedFrames.' },
+  FUSION_ERR_TCP_CLOSED: { status: 503, hint: 'The TCP client was closed: create a new FusionTcpClient.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 /** A stable, machine-readable error code: match on it rather than on messages or classes. */

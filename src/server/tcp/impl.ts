@@ -1,0 +1,60 @@
+/**
+ * FusionTcpAPI: mounts a FusionTcpGateway on a FusionServer. Its listeners start once storage is
+ * open (after every API's setup, so handlers are registered first) and stop on shutdown.
+ * A service reaches the gateway with `host.findApi(FusionTcpAPI)!.gateway` in its own setup.
+ */
+import type { FastifyInstance } from 'fastify';
+import { FusionAPI } from '../api.js';
+import type { FusionHost } from '../host.js';
+import { readTcpConfig } from './config.js';
+import type { FusionTcpConfig, TcpListenerConfig } from './config.js';
+import { FusionTcpGateway } from './gateway.js';
+import type { TcpListener } from './gateway.js';
+import type { TcpListenerOptions } from './listener-options.js';
+
+/** Options of FusionTcpAPI. */
+export interface FusionTcpAPIOptions {
+  /** The parsed section; default: `config.raw.tcp` of the server, read at setup. */
+  config?: FusionTcpConfig;
+  /** The gateway to mount (default: a new one). */
+  gateway?: FusionTcpGateway;
+}
+
+/** The TCP gateway as a FusionServer API (section `tcp`). */
+export class FusionTcpAPI extends FusionAPI {
+  readonly name = 'tcp';
+  /** The gateway: register handlers and hooks on it before the server starts. */
+  readonly gateway: FusionTcpGateway;
+  #config: FusionTcpConfig | undefined;
+
+  constructor(options: FusionTcpAPIOptions = {}) {
+    super();
+    this.gateway = options.gateway ?? new FusionTcpGateway();
+    this.#config = options.config;
+  }
+
+  /** The listeners started (empty before start). */
+  get listeners(): readonly TcpListener[] {
+    return this.gateway.listeners;
+  }
+
+  setup(_app: FastifyInstance, server: FusionHost): void {
+    this.#config ??= readTcpConfig(server.config.raw.tcp ?? {}, { baseDir: server.config.baseDir });
+    this.gateway.setLogger(server.logger.child({ module: 'server.tcp' }));
+  }
+
+  override async start(): Promise<void> {
+    for (const listener of this.#config?.listeners ?? []) await this.gateway.listen(this.#resolveFraming(listener));
+  }
+
+  override async close(): Promise<void> {
+    await this.gateway.close();
+  }
+
+  #resolveFraming(listener: TcpListenerConfig): TcpListenerOptions {
+    if (listener.framing.type !== 'custom') return { ...listener, framing: listener.framing };
+    const framing = this.gateway.framing(listener.framing.splitter);
+    if (framing === undefined) throw new TypeError(`tcp listener ${listener.name}: no framing defined as ${JSON.stringify(listener.framing.splitter)} (gateway.defineFraming)`);
+    return { ...listener, framing };
+  }
+}
