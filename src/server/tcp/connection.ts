@@ -25,6 +25,8 @@ export interface TcpConnectionOwner {
   received(connection: FusionTcpConnection, frame: TcpFrame): unknown;
   /** Runs onDisconnect handlers, after every frame received was handled. */
   disconnected(connection: FusionTcpConnection, reason: string): unknown;
+  /** Records a new identity (in the connection registry). */
+  identified(connection: FusionTcpConnection): unknown;
 }
 
 /** The TLS client certificate of a connection, when the listener asks for one. */
@@ -52,8 +54,7 @@ export class FusionTcpConnection {
   readonly peerCertificate: TcpPeerCertificate | null;
   /** The client type `classify` gave the first message; null until then (or when no classifier is set). */
   clientType: string | null = null;
-  /** Who the peer is, when the handshake or its certificate authenticates it (set with `identify`). */
-  identity: string | null = null;
+  #identity: string | null = null;
   /** True while the first frame (after after-receive hooks) is being classified and handled. */
   isFirstMessage = false;
   /** Frames that reached a handler so far. */
@@ -100,6 +101,11 @@ export class FusionTcpConnection {
     this.#tasks.push(() => owner.connected(this));
   }
 
+  /** Who the peer is, when the handshake or its certificate authenticates it (set with `identify`); else null. */
+  get identity(): string | null {
+    return this.#identity;
+  }
+
   /** True once the connection is closing or closed: `send` then returns false. */
   get closed(): boolean {
     return this.#closeReason !== null || this.#closed;
@@ -117,7 +123,8 @@ export class FusionTcpConnection {
 
   /** Records who the peer is (shown in logs, and in the connection registry where there is one). */
   identify(identity: string | null): void {
-    this.identity = identity;
+    this.#identity = identity;
+    this.#owner.identified(this);
   }
 
   /**

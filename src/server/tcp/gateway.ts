@@ -13,6 +13,7 @@ import { checkFraming } from '../../helper/framing.js';
 import type { CustomFraming, TcpFrame } from '../../helper/framing.js';
 import { createLogger } from '../../helper/logging.js';
 import type { FusionLogger } from '../../helper/logging.js';
+import type { ConnectionRegistry, ConnectionSelector } from '../connection/registry.js';
 import { runInOrder } from '../../helper/serial-tasks.js';
 import { FusionTcpConnection } from './connection.js';
 import type { TcpConnectionOwner } from './connection.js';
@@ -28,8 +29,34 @@ export type TcpDisconnectHandler = (connection: FusionTcpConnection, reason: str
 /** Names the client type of a connection from its first frame; null/undefined leaves it unclassified (default handler). */
 export type TcpClassifier = (firstMessage: TcpFrame, connection: FusionTcpConnection) => string | null | undefined | Promise<string | null | undefined>;
 
-/** Where `gateway.send` delivers: one connection, or every connection of a client type. */
-export type TcpTarget = { connectionId: string } | { clientType: string };
+/** Where `gateway.send` / `gateway.deliver` go: one connection, every connection of a client type, or of an identity. */
+export type TcpTarget = { connectionId: string } | { clientType: string } | { username: string };
+
+/**
+ * The part of the connection registry (src/server/connection/registry.ts) the gateway uses:
+ * it lists its connections there (kind `tcp`) and receives frames other instances deliver.
+ */
+export type TcpConnectionRegistry = Pick<ConnectionRegistry, 'add' | 'update' | 'remove' | 'handle' | 'deliver'>;
+
+/** A frame as JSON, to cross instances through the registry. */
+type FramePayload = { text: string } | { base64: string };
+
+function toPayload(frame: TcpFrame): FramePayload {
+  return typeof frame === 'string' ? { text: frame } : { base64: frame.toString('base64') };
+}
+
+function fromPayload(payload: unknown): TcpFrame | null {
+  if (typeof payload !== 'object' || payload === null) return null;
+  const { text, base64 } = payload as { text?: unknown; base64?: unknown };
+  if (typeof text === 'string') return text;
+  return typeof base64 === 'string' ? Buffer.from(base64, 'base64') : null;
+}
+
+function targetMatches(connection: FusionTcpConnection, target: TcpTarget): boolean {
+  if ('connectionId' in target) return connection.id === target.connectionId;
+  if ('clientType' in target) return connection.clientType === target.clientType;
+  return connection.identity === target.username;
+}
 
 /** A started listener: its options and the address it is bound to. */
 export interface TcpListener {
@@ -67,6 +94,10 @@ export class FusionTcpGateway {
   #classifier: TcpClassifier | null = null;
   #logger: FusionLogger;
   #closing = false;
+  #registry: TcpConnectionRegistry | null = null;
+  #removeDeliveryHandler: (() => void) | null = null;
+  /** Per connection, the registry writes so far (each waits for the one before). */
+  readonly #registryWrites = new Map<string, Promise<void>>();
   readonly #owner: TcpConnectionOwner;
 
   constructor(options: FusionTcpGatewayOptions = {}) {
@@ -80,6 +111,7 @@ export class FusionTcpGateway {
       connected: (connection) => this.#connected(connection),
       received: (connection, frame) => this.#received(connection, frame),
       disconnected: (connection, reason) => this.#disconnected(connection, reason),
+      identified: (connection) => this.#registryWrite(connection, (registry) => registry.update(connection.id, { username: connection.identity })),
     };
   }
 
@@ -184,8 +216,8 @@ export class FusionTcpGateway {
   }
 
   /**
-   * Sends `frame` to one connection or to every connection of a client type, on this instance.
-   * Returns how many connections took it (a before-send hook may refuse it).
+   * Sends `frame` to the target's connections on this instance (see `deliver` for every
+   * instance). Returns how many connections took it (a before-send hook may refuse it).
    */
   send(target: TcpTarget, frame: TcpFrame): number {
     if ('connectionId' in target) {
@@ -194,9 +226,46 @@ export class FusionTcpGateway {
     }
     let sent = 0;
     for (const connection of this.#connections.values()) {
-      if (connection.clientType === target.clientType && connection.send(frame)) sent++;
+      if (targetMatches(connection, target) && connection.send(frame)) sent++;
     }
     return sent;
+  }
+
+  /**
+   * Sends `frame` to the target's connections on whichever instance holds them, through the
+   * connection registry (the payload is stored, then signalled); resolves with the ids of the
+   * connections it was routed to. Without a registry, on this instance only.
+   */
+  async deliver(target: TcpTarget, frame: TcpFrame): Promise<string[]> {
+    if (this.#registry === null) {
+      const local = [...this.#connections.values()].filter((connection) => targetMatches(connection, target));
+      return local.filter((connection) => connection.send(frame)).map((connection) => connection.id);
+    }
+    const selector: ConnectionSelector =
+      'connectionId' in target ? { id: target.connectionId, kind: 'tcp' } : 'clientType' in target ? { clientType: target.clientType, kind: 'tcp' } : { username: target.username, kind: 'tcp' };
+    return this.#registry.deliver(selector, toPayload(frame));
+  }
+
+  /**
+   * Lists this gateway's connections in `registry` (kind `tcp`, client type, identity, remote
+   * address) and takes the frames other instances deliver to them. FusionTcpAPI attaches the
+   * server's shared registry at start; attach before `listen` so every connection is listed.
+   */
+  attachRegistry(registry: TcpConnectionRegistry | null): void {
+    this.#removeDeliveryHandler?.();
+    this.#removeDeliveryHandler = null;
+    this.#registry = registry;
+    if (registry === null) return;
+    this.#removeDeliveryHandler = registry.handle('tcp', (connectionId, payload) => {
+      const frame = fromPayload(payload);
+      const connection = this.#connections.get(connectionId);
+      if (frame === null || connection === undefined) return;
+      try {
+        connection.send(frame);
+      } catch (error) {
+        this.#logger.warn({ connection: connectionId, err: error }, 'tcp frame from another instance not sent');
+      }
+    });
   }
 
   /** Stops the listeners, closes every connection (reason `shutdown`) and waits for their onDisconnect handlers. */
@@ -220,6 +289,9 @@ export class FusionTcpGateway {
   }
 
   #connected(connection: FusionTcpConnection): unknown {
+    this.#registryWrite(connection, (registry) =>
+      registry.add({ id: connection.id, kind: 'tcp', clientType: connection.clientType, username: connection.identity, remoteAddress: connection.remoteAddress }).then(() => undefined),
+    );
     return runInOrder(this.#connectHandlers, (handler) => handler(connection));
   }
 
@@ -252,7 +324,10 @@ export class FusionTcpGateway {
   }
 
   #handleFirst(connection: FusionTcpConnection, frame: TcpFrame, type: string | null | undefined): unknown {
-    if (typeof type === 'string' && type !== '') connection.clientType = type;
+    if (typeof type === 'string' && type !== '') {
+      connection.clientType = type;
+      this.#registryWrite(connection, (registry) => registry.update(connection.id, { clientType: type }));
+    }
     this.#logger.debug({ connection: connection.id, client_type: connection.clientType }, 'tcp connection classified');
     return this.#handle(connection, frame);
   }
@@ -269,6 +344,21 @@ export class FusionTcpGateway {
   #disconnected(connection: FusionTcpConnection, reason: string): unknown {
     this.#connections.delete(connection.id);
     this.#logger.info({ connection: connection.id, listener: connection.listener, remote: connection.remoteAddress, client_type: connection.clientType, reason }, 'tcp connection closed');
-    return runInOrder(this.#disconnectHandlers, (handler) => handler(connection, reason));
+    const removed = this.#registryWrite(connection, (registry) => registry.remove(connection.id));
+    this.#registryWrites.delete(connection.id);
+    const handled = runInOrder(this.#disconnectHandlers, (handler) => handler(connection, reason));
+    return removed === undefined ? handled : Promise.all([removed, handled]);
+  }
+
+  /** Queues a registry write for `connection` after its earlier ones; failures are logged (the connection works on locally). */
+  #registryWrite(connection: FusionTcpConnection, write: (registry: TcpConnectionRegistry) => Promise<void>): Promise<void> | undefined {
+    const registry = this.#registry;
+    if (registry === null) return undefined;
+    const previous = this.#registryWrites.get(connection.id) ?? Promise.resolve();
+    const next = previous.then(() => write(registry)).catch((error: unknown) => {
+      this.#logger.warn({ connection: connection.id, err: error }, 'tcp connection registry write failed');
+    });
+    this.#registryWrites.set(connection.id, next);
+    return next;
   }
 }

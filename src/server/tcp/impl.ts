@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { FusionAPI } from '../api.js';
+import { acquireConnectionRegistry, releaseConnectionRegistry } from '../connection/shared.js';
 import type { FusionHost } from '../host.js';
 import { readTcpConfig } from './config.js';
 import type { FusionTcpConfig, TcpListenerConfig } from './config.js';
@@ -18,6 +19,8 @@ export interface FusionTcpAPIOptions {
   config?: FusionTcpConfig;
   /** The gateway to mount (default: a new one). */
   gateway?: FusionTcpGateway;
+  /** List connections in the server's shared connection registry, so `gateway.deliver` reaches every instance (default true). */
+  registry?: boolean;
 }
 
 /** The TCP gateway as a FusionServer API (section `tcp`). */
@@ -26,11 +29,14 @@ export class FusionTcpAPI extends FusionAPI {
   /** The gateway: register handlers and hooks on it before the server starts. */
   readonly gateway: FusionTcpGateway;
   #config: FusionTcpConfig | undefined;
+  readonly #useRegistry: boolean;
+  #host: FusionHost | null = null;
 
   constructor(options: FusionTcpAPIOptions = {}) {
     super();
     this.gateway = options.gateway ?? new FusionTcpGateway();
     this.#config = options.config;
+    this.#useRegistry = options.registry ?? true;
   }
 
   /** The listeners started (empty before start). */
@@ -43,12 +49,22 @@ export class FusionTcpAPI extends FusionAPI {
     this.gateway.setLogger(server.logger.child({ module: 'server.tcp' }));
   }
 
-  override async start(): Promise<void> {
+  override async start(server?: FusionHost): Promise<void> {
+    if (server && this.#useRegistry && server.hasStorage) {
+      this.gateway.attachRegistry(await acquireConnectionRegistry(server));
+      this.#host = server;
+    }
     for (const listener of this.#config?.listeners ?? []) await this.gateway.listen(this.#resolveFraming(listener));
   }
 
   override async close(): Promise<void> {
     await this.gateway.close();
+    const host = this.#host;
+    this.#host = null;
+    if (host) {
+      this.gateway.attachRegistry(null);
+      await releaseConnectionRegistry(host);
+    }
   }
 
   #resolveFraming(listener: TcpListenerConfig): TcpListenerOptions {

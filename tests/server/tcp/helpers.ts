@@ -40,6 +40,17 @@ export async function until(check: () => boolean, what: string, timeoutMs = 20_0
   }
 }
 
+/** Polls `probe` (every 20 ms) until `check` accepts its value, which it returns; rejects after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T>, check: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (check(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** A raw socket peer that records every byte it receives and whether it was closed. */
 export class RawPeer {
   readonly socket: Socket;
