@@ -28,6 +28,7 @@ describe('public indexes', () => {
       'FusionDownloadAPIClient',
       'FusionEventAPIClient',
       'FusionInfoAPIClient',
+      'FusionTcpClient',
       'createWebhookReceiver',
       'isFusionClientError',
     ]);

@@ -17,3 +17,5 @@ export { createWebhookReceiver } from './webhook-receiver.js';
 export type { WebhookReceiver, WebhookReceiverOptions, WebhookReceiverPluginOptions, WebhookHeaders, WebhookEventClass } from './webhook-receiver.js';
 export { FusionEventAPIClient } from './api/event.js';
 export type { FusionEventAPIClientOptions, SubscribeOptions, EventSubscription, EventClassLike } from './api/event.js';
+export { FusionTcpClient } from './tcp-client.js';
+export type { FusionTcpClientOptions, TcpClientConnectHandler, TcpClientDisconnectHandler, TcpClientMessageHandler, TcpReconnectOptions } from './tcp-client.js';

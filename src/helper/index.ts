@@ -28,3 +28,6 @@ export type { PubSubListener, PubSubOptions } from './pubsub.js';
 export { formatSseMessage, formatSseComment, SseParser } from './sse.js';
 export type { SseMessage, SseOutgoing } from './sse.js';
 export { FUSION_VERSION } from './version.js';
+export { FrameCodec, FramingError, checkFraming } from './framing.js';
+export type { CustomFraming, FrameEncoding, FrameSplitter, FramingOptions, LengthPrefixedFraming, LineFraming, TcpFrame } from './framing.js';
+export type { AfterReceiveHook, BeforeSendHook, FrameHookResult } from './frame-hooks.js';

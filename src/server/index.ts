@@ -85,3 +85,23 @@ export type { FusionEventAPIOptions, NotifyOptions, EventClass, FusionEventConfi
 // connection registry (live connections of every instance, delivery across instances)
 export { ConnectionRegistry, connectionChannelName, CONNECTION_TABLE, CONNECTION_MESSAGE_TABLE, CONNECTION_MIGRATION } from './connection/index.js';
 export type { ConnectionKind, ConnectionRecord, ConnectionRegistryOptions, ConnectionSelector, ConnectionDeliveryHandler, InstanceMessageHandler, NewConnection, DeliverOptions } from './connection/index.js';
+// TCP gateway (framed TCP/TLS listeners, classification by first message, hooks)
+export { FusionTcpAPI, FusionTcpGateway, FusionTcpConnection, TCP_LISTENER_DEFAULTS, readTcpConfig } from './tcp/index.js';
+export type {
+  FusionTcpAPIOptions,
+  FusionTcpConfig,
+  FusionTcpGatewayOptions,
+  NamedCustomFraming,
+  TcpClassifier,
+  TcpConnectHandler,
+  TcpConnectionRegistry,
+  TcpDisconnectHandler,
+  TcpListener,
+  TcpListenerConfig,
+  TcpListenerOptions,
+  TcpMessageHandler,
+  TcpPeerCertificate,
+  TcpTarget,
+} from './tcp/index.js';
+export { acquireConnectionRegistry, releaseConnectionRegistry } from './connection/shared.js';
+export type { SharedRegistryOptions } from './connection/shared.js';

@@ -2,7 +2,7 @@
 export { FusionTcpAPI } from './impl.js';
 export type { FusionTcpAPIOptions } from './impl.js';
 export { FusionTcpGateway } from './gateway.js';
-export type { FusionTcpGatewayOptions, TcpClassifier, TcpConnectHandler, TcpDisconnectHandler, TcpListener, TcpMessageHandler, TcpTarget } from './gateway.js';
+export type { FusionTcpGatewayOptions, TcpClassifier, TcpConnectHandler, TcpConnectionRegistry, TcpDisconnectHandler, TcpListener, TcpMessageHandler, TcpTarget } from './gateway.js';
 export { FusionTcpConnection } from './connection.js';
 export type { TcpPeerCertificate } from './connection.js';
 export { TCP_LISTENER_DEFAULTS } from './listener-options.js';
