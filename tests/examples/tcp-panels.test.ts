@@ -2,29 +2,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import { FusionEventAPIClient } from '../../src/client/api/event.js';
-import { FusionTcpClient } from '../../src/client/tcp-client.js';
+import type { FusionTcpClient } from '../../src/client/tcp-client.js';
 import type { Event } from '../../src/concept/index.js';
-import type { TcpFrame } from '../../src/helper/framing.js';
 import { FusionTcpAPI } from '../../src/server/tcp/impl.js';
 import { createTestServer } from '../../src/testing/create-test-server.js';
 import type { TestServer } from '../../src/testing/create-test-server.js';
 import { installPanels } from '../../examples/tcp-panels/panels.js';
 import { expectDocShowsExampleFile } from '../helpers/doc-example-file.js';
-import { until } from '../server/tcp/helpers.js';
+import { openDevice, until } from '../server/tcp/helpers.js';
 
 const framing = { type: 'line', delimiter: '\r\n' } as const;
-
-/** A panel: connects, says `hello`, records the answers. */
-async function panel(port: number, hello: string): Promise<{ client: FusionTcpClient; answers: TcpFrame[] }> {
-  const client = new FusionTcpClient({ port, framing, reconnect: false });
-  const answers: TcpFrame[] = [];
-  client.onConnect(() => client.send(hello));
-  client.onMessage((frame) => {
-    answers.push(frame);
-  });
-  await client.connect();
-  return { client, answers };
-}
 
 describe('examples/tcp-panels', () => {
   let t: TestServer;
@@ -59,12 +46,12 @@ describe('examples/tcp-panels', () => {
     })();
     try {
       await until(() => seen.some((e) => e.category === 'subscribers'), 'the SSE stream to open');
-      const a = await panel(port, `A-HELLO panel-a-1 ${c.guid}`);
-      const b = await panel(port, JSON.stringify({ model: 'B', serial: 'B-778', case: c.guid }));
+      const a = await openDevice(port, `A-HELLO panel-a-1 ${c.guid}`, framing);
+      const b = await openDevice(port, JSON.stringify({ model: 'B', serial: 'B-778', case: c.guid }), framing);
       clients.push(a.client, b.client);
-      await until(() => a.answers.length === 1 && b.answers.length === 1, 'both handshakes answered');
-      expect(a.answers).toEqual(['A-OK']);
-      expect(b.answers).toEqual(['{"ok":true}']);
+      await until(() => a.received.length === 1 && b.received.length === 1, 'both handshakes answered');
+      expect(a.received).toEqual(['A-OK']);
+      expect(b.received).toEqual(['{"ok":true}']);
       a.client.send('ZONE 3 ALARM');
       b.client.send(JSON.stringify({ event: 'door_open', zone: 2 }));
       a.client.send('SELF-DESTRUCT');
@@ -76,9 +63,9 @@ describe('examples/tcp-panels', () => {
           { panel: 'B-778', kind: 'panel-b', zone: 2, state: 'door_open' },
         ]),
       );
-      await until(() => a.answers.length === 3 && b.answers.length === 2, 'the acks');
-      expect(a.answers.slice(1)).toEqual(['A-ACK', 'A-ERR unknown message']);
-      expect(b.answers[1]).toBe('{"ok":true}');
+      await until(() => a.received.length === 3 && b.received.length === 2, 'the acks');
+      expect(a.received.slice(1)).toEqual(['A-ACK', 'A-ERR unknown message']);
+      expect(b.received[1]).toBe('{"ok":true}');
     } finally {
       controller.abort();
       await following.catch(() => undefined);
@@ -86,11 +73,11 @@ describe('examples/tcp-panels', () => {
   });
 
   it('closes a connection whose handshake names no known panel kind', async () => {
-    const stranger = await panel(port, 'GET / HTTP/1.0');
+    const stranger = await openDevice(port, 'GET / HTTP/1.0', framing);
     clients.push(stranger.client);
     const reasons: string[] = [];
     stranger.client.onDisconnect((_c, reason) => reasons.push(reason));
     await until(() => reasons.length === 1, 'the close');
-    expect(stranger.answers).toEqual([]);
+    expect(stranger.received).toEqual([]);
   });
 });

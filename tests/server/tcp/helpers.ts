@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
+import { FusionTcpClient } from '../../../src/client/tcp-client.js';
+import type { FramingOptions, TcpFrame } from '../../../src/helper/framing.js';
 import { createLogger } from '../../../src/helper/logging.js';
 import type { FusionLogger } from '../../../src/helper/logging.js';
 import { FusionTcpGateway } from '../../../src/server/tcp/gateway.js';
@@ -96,4 +98,16 @@ export class RawPeer {
     this.socket.destroy();
     await this.closedPromise;
   }
+}
+
+/** A device: a FusionTcpClient (no reconnection) that sends `hello` on connect and records what it receives. */
+export async function openDevice(port: number, hello: string, framing: FramingOptions = { type: 'line' }): Promise<{ client: FusionTcpClient; received: TcpFrame[] }> {
+  const client = new FusionTcpClient({ port, framing, reconnect: false });
+  const received: TcpFrame[] = [];
+  client.onConnect(() => client.send(hello));
+  client.onMessage((frame) => {
+    received.push(frame);
+  });
+  await client.connect();
+  return { client, received };
 }

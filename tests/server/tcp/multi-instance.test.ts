@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FusionTcpClient } from '../../../src/client/tcp-client.js';
-import type { TcpFrame } from '../../../src/helper/framing.js';
+import type { FusionTcpClient } from '../../../src/client/tcp-client.js';
 import { acquireConnectionRegistry, releaseConnectionRegistry } from '../../../src/server/connection/shared.js';
 import type { ConnectionRecord } from '../../../src/server/connection/registry.js';
 import type { KnexStorage } from '../../../src/server/storage/knex-storage.js';
@@ -10,7 +9,7 @@ import { createTestServer } from '../../../src/testing/create-test-server.js';
 import type { TestServer } from '../../../src/testing/create-test-server.js';
 import { TEST_PG_URL, freshStorage, isCi, pgUnavailableReason } from '../../helpers/storage.js';
 import type { TestStorageKind } from '../../helpers/storage.js';
-import { eventually, until } from './helpers.js';
+import { eventually, openDevice, until } from './helpers.js';
 
 const reason = pgUnavailableReason();
 if (reason !== null && !isCi()) console.warn(`tcp multi-instance tests on postgres skipped: ${reason}`);
@@ -26,18 +25,6 @@ function panelsApi(): FusionTcpAPI {
     return type;
   });
   return api;
-}
-
-/** A device: a FusionTcpClient that says hello and records what it receives. */
-async function device(port: number, hello: string): Promise<{ client: FusionTcpClient; received: TcpFrame[] }> {
-  const client = new FusionTcpClient({ port, framing: { type: 'line' }, reconnect: false });
-  const received: TcpFrame[] = [];
-  client.onConnect(() => client.send(hello));
-  client.onMessage((frame) => {
-    received.push(frame);
-  });
-  await client.connect();
-  return { client, received };
 }
 
 describe.each(kinds)('TCP connections in the connection registry, two instances on one %s schema', (kind) => {
@@ -75,7 +62,7 @@ describe.each(kinds)('TCP connections in the connection registry, two instances 
   }
 
   it('lists a device of B with its type, identity and address; a send from A reaches it by id, type and identity', async () => {
-    const onB = await device(tcp(b).listeners[0]!.port, 'HELLO sensor dev-1');
+    const onB = await openDevice(tcp(b).listeners[0]!.port, 'HELLO sensor dev-1');
     clients.push(onB.client);
     await until(() => tcp(b).gateway.connections.size === 1 && [...tcp(b).gateway.connections.values()][0]!.clientType === 'sensor', 'classified on B');
     const id = [...tcp(b).gateway.connections.keys()][0]!;
@@ -91,9 +78,9 @@ describe.each(kinds)('TCP connections in the connection registry, two instances 
   });
 
   it('a send to a client type reaches its devices on both instances, once each, and no other type', async () => {
-    const onA = await device(tcp(a).listeners[0]!.port, 'HELLO alarm');
-    const onB = await device(tcp(b).listeners[0]!.port, 'HELLO alarm');
-    const other = await device(tcp(b).listeners[0]!.port, 'HELLO camera');
+    const onA = await openDevice(tcp(a).listeners[0]!.port, 'HELLO alarm');
+    const onB = await openDevice(tcp(b).listeners[0]!.port, 'HELLO alarm');
+    const other = await openDevice(tcp(b).listeners[0]!.port, 'HELLO camera');
     clients.push(onA.client, onB.client, other.client);
     await eventually(() => listed(b), (list) => list.filter((r) => r.clientType === 'alarm').length === 2 && list.some((r) => r.clientType === 'camera'), 'two alarms and a camera listed');
     const ids = await tcp(b).gateway.deliver({ clientType: 'alarm' }, 'arm');
@@ -104,7 +91,7 @@ describe.each(kinds)('TCP connections in the connection registry, two instances 
   });
 
   it('removes a closed connection from the registry: a send to it then reaches nobody', async () => {
-    const gone = await device(tcp(b).listeners[0]!.port, 'HELLO sensor dev-gone');
+    const gone = await openDevice(tcp(b).listeners[0]!.port, 'HELLO sensor dev-gone');
     await until(() => [...tcp(b).gateway.connections.values()].some((c) => c.identity === 'dev-gone'), 'dev-gone on B');
     const id = [...tcp(b).gateway.connections.values()].find((c) => c.identity === 'dev-gone')!.id;
     await eventually(() => listed(a), (list) => list.some((r) => r.id === id && r.username === 'dev-gone'), 'dev-gone listed');
