@@ -20,7 +20,7 @@ import { formatLoad, median, sampleLoad } from './lib/stats.js';
 
 type Role = 'bare' | 'gateway';
 type ToChild = { type: 'memory' };
-type FromChild = { type: 'memory'; rss: number; heap: number; connections: number };
+type FromChild = { type: 'memory'; rss: number; heap: number; connections: number; cpuMicros: number };
 
 const ROLE_ENV = 'FUSION_BENCH_TCP_ROLE';
 
@@ -62,7 +62,8 @@ async function serve(role: Role): Promise<void> {
     if (message.type !== 'memory') return;
     (globalThis as { gc?: () => void }).gc?.();
     const usage = process.memoryUsage();
-    process.send!({ type: 'memory', rss: usage.rss, heap: usage.heapUsed + usage.external, connections } satisfies FromChild);
+    const cpu = process.cpuUsage();
+    process.send!({ type: 'memory', rss: usage.rss, heap: usage.heapUsed + usage.external, connections, cpuMicros: cpu.user + cpu.system } satisfies FromChild);
   });
   process.send!({ type: 'ready', url: String(port) });
 }
@@ -91,9 +92,9 @@ async function openSockets(port: number, count: number): Promise<Socket[]> {
   return sockets;
 }
 
-/** Echoed lines per second over `seconds`, keeping `window` lines in flight per socket. */
-async function load(port: number, connections: number, window: number, seconds: number): Promise<number> {
-  const sockets = await openSockets(port, connections);
+/** Echoed lines per second over `seconds` (window lines in flight per socket), and the server's CPU µs per line. */
+async function load(child: BenchChild<ToChild, FromChild>, connections: number, window: number, seconds: number): Promise<{ rate: number; cpuPerMessage: number }> {
+  const sockets = await openSockets(Number(child.url), connections);
   const line = Buffer.from(`${'x'.repeat(63)}\n`);
   const burst = Buffer.concat(Array.from({ length: window }, () => line));
   let received = 0;
@@ -116,13 +117,16 @@ async function load(port: number, connections: number, window: number, seconds: 
     owed += window;
   }
   await new Promise((resolve) => setTimeout(resolve, 500)); // warm-up
+  const cpuBefore = (await child.ask({ type: 'memory' }, 'memory')).cpuMicros;
   const start = received;
   const started = performance.now();
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-  const rate = ((received - start) * 1000) / (performance.now() - started);
+  const count = received - start;
+  const rate = (count * 1000) / (performance.now() - started);
+  const cpuAfter = (await child.ask({ type: 'memory' }, 'memory')).cpuMicros;
   running = false;
   await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('close', resolve).destroy())));
-  return rate;
+  return { rate, cpuPerMessage: (cpuAfter - cpuBefore) / count };
 }
 
 /** Resident and heap bytes per idle connection: memory with `count` idle sockets minus without. */
@@ -148,22 +152,25 @@ export default async function main(args: string[]): Promise<void> {
   const script = fileURLToPath(import.meta.url);
   const loadSampler = sampleLoad();
   const rates: Record<Role, number[]> = { bare: [], gateway: [] };
+  const cpu: Record<Role, number[]> = { bare: [], gateway: [] };
   const ratios: number[] = [];
   const memory: Partial<Record<Role, { rss: number; heap: number }>> = {};
   for (let round = 0; round < rounds; round++) {
     for (const role of ['bare', 'gateway'] as const) {
       const child = await startBenchChild<ToChild, FromChild>({ script, role, env: { [ROLE_ENV]: role }, execArgv: ['--expose-gc'] });
       try {
-        const port = Number(child.url);
-        rates[role].push(await load(port, connections, window, duration));
-        if (round === 0) memory[role] = await idleMemory(child, port, idle);
+        const result = await load(child, connections, window, duration);
+        rates[role].push(result.rate);
+        cpu[role].push(result.cpuPerMessage);
+        if (round === 0) memory[role] = await idleMemory(child, Number(child.url), idle);
       } finally {
         child.process.kill();
         await once(child.process, 'exit');
       }
     }
     ratios.push(rates.gateway[round]! / rates.bare[round]!);
-    console.log(`round ${round + 1}: bare ${Math.round(rates.bare[round]!)} msg/s, gateway ${Math.round(rates.gateway[round]!)} msg/s, ratio ${ratios[round]!.toFixed(3)}`);
+    const perCpu = (role: Role): string => `${Math.round(rates[role][round]!)} msg/s, ${cpu[role][round]!.toFixed(2)} CPU µs/msg`;
+    console.log(`round ${round + 1}: bare ${perCpu('bare')}; gateway ${perCpu('gateway')}; ratio ${ratios[round]!.toFixed(3)}`);
   }
   const load1 = loadSampler.stop();
   console.log(`\n${markdownHeader(COMPARISON_COLUMNS)}`);
@@ -173,6 +180,14 @@ export default async function main(args: string[]): Promise<void> {
       candidate: median(rates.gateway),
       unit: 'msg/s',
       target: 0.8,
+    }),
+  );
+  console.log(
+    comparisonRow('same, server CPU per message (less sensitive to a loaded machine; higher is worse)', {
+      baseline: median(cpu.bare) * 1000,
+      candidate: median(cpu.gateway) * 1000,
+      unit: 'CPU ns/msg',
+      higherIsBetter: false,
     }),
   );
   console.log(`\npaired per-round ratios: ${ratios.map((r) => r.toFixed(3)).join(', ')} (median ${median(ratios).toFixed(3)})`);

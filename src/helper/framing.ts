@@ -54,6 +54,8 @@ export class FrameCodec {
   readonly #maxFrameBytes: number;
   readonly #text: boolean;
   readonly #delimiter: Buffer;
+  /** The line delimiter as text, when it was given as a string (fast path of `encode`). */
+  readonly #delimiterText: string | null;
   readonly #prefixBytes: 2 | 4;
   #pending: Buffer = Buffer.alloc(0);
   /** Line framing: bytes of #pending already searched for the delimiter. */
@@ -66,6 +68,7 @@ export class FrameCodec {
     this.#maxFrameBytes = maxFrameBytes;
     this.#text = (framing.encoding ?? 'utf8') === 'utf8';
     this.#delimiter = framing.type === 'line' ? Buffer.from(framing.delimiter ?? '\n') : Buffer.alloc(0);
+    this.#delimiterText = framing.type === 'line' && typeof (framing.delimiter ?? '\n') === 'string' ? ((framing.delimiter as string | undefined) ?? '\n') : null;
     this.#prefixBytes = framing.type === 'length-prefixed' ? (framing.prefixBytes ?? 4) : 4;
   }
 
@@ -88,6 +91,7 @@ export class FrameCodec {
 
   /** The bytes that carry `frame` on the wire; throws FramingError when the framing cannot carry it. */
   encode(frame: TcpFrame): Buffer {
+    if (typeof frame === 'string' && this.#delimiterText !== null) return this.#encodeTextLine(frame, this.#delimiterText);
     const body = typeof frame === 'string' ? Buffer.from(frame, 'utf8') : frame;
     if (body.length > this.#maxFrameBytes) throw new FramingError(`frame of ${body.length} bytes is over max_frame_bytes (${this.#maxFrameBytes})`);
     switch (this.#framing.type) {
@@ -107,6 +111,15 @@ export class FrameCodec {
       case 'custom':
         return this.#framing.encode(body);
     }
+  }
+
+  /** Line framing of a string frame in one allocation. */
+  #encodeTextLine(frame: string, delimiter: string): Buffer {
+    if (frame.includes(delimiter)) throw new FramingError('frame contains the line delimiter');
+    const bytes = Buffer.from(frame + delimiter, 'utf8');
+    const size = bytes.length - this.#delimiter.length;
+    if (size > this.#maxFrameBytes) throw new FramingError(`frame of ${size} bytes is over max_frame_bytes (${this.#maxFrameBytes})`);
+    return bytes;
   }
 
   #lines(): Buffer[] {
