@@ -124,12 +124,19 @@ export function addCloudRoutes(app: FastifyInstance, host: FusionHost, deps: Clo
       { method: 'PUT', operation: 'cloud_write_file', query: { type: 'object', properties: { overwrite: flag } }, summary: 'Upload a cloud file (raw body, streamed)' },
       async (request, reply, who, path) => {
         const body = (request.body ?? request.raw) as Readable;
-        const { entry, created } = await files.writeFile(request, who, path, body, {
-          overwrite: yes((request.query as { overwrite?: string }).overwrite),
-          length: contentLength(request),
-        });
-        reply.code(created ? 201 : 200);
-        return entry;
+        try {
+          const { entry, created } = await files.writeFile(request, who, path, body, {
+            overwrite: yes((request.query as { overwrite?: string }).overwrite),
+            length: contentLength(request),
+          });
+          reply.code(created ? 201 : 200);
+          return entry;
+        } catch (error) {
+          // Refused before the end of the body: close the connection after the answer, so the
+          // client stops sending instead of waiting on a socket nobody reads.
+          if (!request.raw.complete) reply.header('connection', 'close');
+          throw error;
+        }
       },
     );
   });
