@@ -24,11 +24,13 @@ describe('public indexes', () => {
       'FusionCaseAPIClient',
       'FusionClient',
       'FusionClientError',
+      'FusionCloudAPIClient',
       'FusionConstantAPIClient',
       'FusionDownloadAPIClient',
       'FusionEventAPIClient',
       'FusionInfoAPIClient',
       'createWebhookReceiver',
+      'encodeCloudPath',
       'isFusionClientError',
     ]);
   });

@@ -17,3 +17,5 @@ export { createWebhookReceiver } from './webhook-receiver.js';
 export type { WebhookReceiver, WebhookReceiverOptions, WebhookReceiverPluginOptions, WebhookHeaders, WebhookEventClass } from './webhook-receiver.js';
 export { FusionEventAPIClient } from './api/event.js';
 export type { FusionEventAPIClientOptions, SubscribeOptions, EventSubscription, EventClassLike } from './api/event.js';
+export { FusionCloudAPIClient, encodeCloudPath } from './api/cloud.js';
+export type { FusionCloudAPIClientOptions, CloudEntryInfo, CloudPermissionsInfo, CloudRoleAssignment, CloudPrincipalRef, CloudUploadOptions, CloudDownloadOptions } from './api/cloud.js';

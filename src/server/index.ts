@@ -82,3 +82,6 @@ export type { FusionWebhookConfig, WebhookDispatcherOptions, WebhookHost, Delive
 // events (storage-backed bus, SSE with resume and presence)
 export { FusionEventAPI, EVENT_DEFAULTS, parseEventConfig, readEventConfig, PRUNE_LOCK_KEY, SSE_HEADERS, eventChannelName, listenToStorage } from './event/index.js';
 export type { FusionEventAPIOptions, NotifyOptions, EventClass, FusionEventConfig, EventSink, StoredEvent, PruneResult, NotificationChannelOptions } from './event/index.js';
+// cloud (files with role-based access control, local or S3)
+export { FusionCloudAPI, driverOf, readCloudConfig, parseCloudConfig, DEFAULT_CLOUD_ROLES, CLOUD_PERMISSIONS, isCloudPermission, resolvePermissions, LocalCloudDriver, S3CloudDriver } from './cloud/index.js';
+export type { FusionCloudAPIOptions, FusionCloudConfig, CloudS3Config, CloudPermission, CloudCaller, EffectivePermissions, RbacSettings, CloudAssignment, CloudEntry, CloudPrincipal, CloudDriver, StagedFile } from './cloud/index.js';

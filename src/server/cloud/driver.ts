@@ -24,6 +24,8 @@ export interface CloudDriver {
   confine(path: string): Promise<void>;
   /** Streams `body` to a staging place for `path`; rejects (and leaves nothing) if `body` fails. */
   stage(path: string, body: Readable): Promise<StagedFile>;
+  /** Optional: takes a complete local file (a finished tus upload) as the staged content of `path`, moving rather than copying it. */
+  adopt?(path: string, file: string): Promise<StagedFile>;
   /** A stream of bytes `start..end` (inclusive) of the file at `path`; the whole file without range. */
   read(path: string, range?: { start: number; end: number }): Promise<Readable>;
   /** Makes the directory at `path` (local: mkdir; S3 has none). */

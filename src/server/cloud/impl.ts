@@ -22,6 +22,7 @@ import { CloudRoles } from './roles.js';
 import type { CloudPrincipal } from './roles.js';
 import { addCloudRoutes } from './routes.js';
 import { S3CloudDriver } from './s3-driver.js';
+import { mountTus } from './tus.js';
 import { addZipRoute } from './zip-route.js';
 
 /** Options of FusionCloudAPI. */
@@ -88,6 +89,7 @@ export class FusionCloudAPI extends FusionAPI {
     this.#roles = roles;
     addCloudRoutes(app, host, { access, files, roles });
     addZipRoute(app, host, { access, files, driver });
+    await mountTus(app, host, { access, files, driver, config });
   }
 
   /** Prepares the driver (creates the root directory or the bucket). */

@@ -5,7 +5,7 @@
  * staging file, swept at start).
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, realpath, rename, rm } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -15,6 +15,15 @@ import type { CloudDriver, StagedFile } from './driver.js';
 
 /** Staging directory name inside the root (reserved: paths may not start with `.fusion-`). */
 const STAGING = '.fusion-staging';
+
+async function fsync(file: string): Promise<void> {
+  const handle = await open(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
 
 function escapes(): FusionError {
   return new FusionError('FUSION_ERR_CLOUD_PATH', 'bad cloud path: it leads out of the cloud root (symbolic link)');
@@ -69,7 +78,35 @@ export class LocalCloudDriver implements CloudDriver {
 
   /** Streams `body` into a staging file and fsyncs it. */
   async stage(path: string, body: Readable): Promise<StagedFile> {
-    const staging = join(this.#root_(), STAGING, `${randomBytes(12).toString('hex')}.part`);
+    const staging = this.#stagingName();
+    try {
+      await pipeline(body, createWriteStream(staging, { flags: 'wx', highWaterMark: 256 * 1024 }));
+      await fsync(staging);
+    } catch (error) {
+      await rm(staging, { force: true });
+      throw error;
+    }
+    return this.#staged(path, staging);
+  }
+
+  /** Moves a complete local file into staging (a copy when it is on another file system). */
+  async adopt(path: string, file: string): Promise<StagedFile> {
+    const staging = this.#stagingName();
+    try {
+      await rename(file, staging);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EXDEV') throw error;
+      return this.stage(path, createReadStream(file));
+    }
+    await fsync(staging);
+    return this.#staged(path, staging);
+  }
+
+  #stagingName(): string {
+    return join(this.#root_(), STAGING, `${randomBytes(12).toString('hex')}.part`);
+  }
+
+  #staged(path: string, staging: string): StagedFile {
     const target = this.#full(path);
     let done = false;
     const discard = async (): Promise<void> => {
@@ -77,18 +114,6 @@ export class LocalCloudDriver implements CloudDriver {
       done = true;
       await rm(staging, { force: true });
     };
-    try {
-      await pipeline(body, createWriteStream(staging, { flags: 'wx', highWaterMark: 256 * 1024 }));
-      const handle = await open(staging, 'r+');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    } catch (error) {
-      await discard();
-      throw error;
-    }
     return {
       commit: async () => {
         if (done) throw new FusionError('FUSION_ERR_INTERNAL', 'staged file committed twice');
