@@ -154,9 +154,10 @@ export class FusionCloudAPIClient {
     await this.#client.delete(`/api/cloud/roles/${encodeCloudPath(path)}`, { body: principal });
   }
 
-  /** Uploads a local file or a stream to `remotePath`; returns the stored entry. */
-  async upload(source: string | Readable, remotePath: string, options: CloudUploadOptions = {}): Promise<CloudEntryInfo> {
-    const length = typeof source === 'string' ? (await stat(source)).size : options.length;
+  /** Uploads a local file (path), a Buffer or a stream to `remotePath`; returns the stored entry. */
+  async upload(input: string | Buffer | Readable, remotePath: string, options: CloudUploadOptions = {}): Promise<CloudEntryInfo> {
+    const source = Buffer.isBuffer(input) ? Readable.from([input]) : input;
+    const length = typeof source === 'string' ? (await stat(source)).size : Buffer.isBuffer(input) ? input.length : options.length;
     if (options.resumable) {
       if (length === undefined) throw new TypeError('FusionCloudAPIClient.upload: a resumable upload of a stream needs options.length');
       return this.#tusUpload(source, remotePath, length, options);

@@ -26,6 +26,16 @@ export const TEST_ROLES = {
   member: ['CREATE_SUB_DIRECTORY'],
 };
 
+/** The outcome docs/cloud.md states (the S3 suite checks the same on radosgw). */
+export const DOCUMENTED_OUTCOME = {
+  janeRole: 'owner',
+  mikeSees: ['notes.txt'],
+  mikeRead: 'meeting at noon',
+  mikeWrite: 403,
+  mikeDelete: 403,
+  anonymousList: 401,
+};
+
 /** A running cloud server with a client per user. */
 export interface CloudHarness {
   server: TestServer;

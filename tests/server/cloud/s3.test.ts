@@ -10,7 +10,8 @@ import { s3ClientOf } from '../../../src/server/cloud/s3-driver.js';
 import { describeStorage } from '../../helpers/storage.js';
 import { S3_TEST_KEYS, s3Availability, startMicroCeph } from '../../helpers/s3-endpoint.js';
 import type { StartedS3 } from '../../helpers/s3-endpoint.js';
-import { startCloud } from './harness.js';
+import { DOCUMENTED_OUTCOME, startCloud } from './harness.js';
+import { janeSharesWithMike } from './scenario.example.js';
 import type { CloudHarness } from './harness.js';
 
 const availability = s3Availability();
@@ -69,6 +70,11 @@ if (availability.kind === 'missing' && !availability.reason.startsWith('FUSION_T
       await expect(cloud.mike.upload(local, '/janes_dir/report.txt', { overwrite: true })).rejects.toMatchObject({ status: 403 });
       await expect(cloud.mike.delete('/janes_dir/report.txt')).rejects.toMatchObject({ status: 403 });
       await expect(cloud.anonymous.list('/janes_dir')).rejects.toMatchObject({ status: 401 });
+    });
+
+    it('runs the docs/cloud.md scenario on S3 with the same outcome', async () => {
+      await cloud.service.deleteDirectory('/janes_dir', { recursive: true });
+      expect(await janeSharesWithMike(cloud.server.baseUrl)).toEqual(DOCUMENTED_OUTCOME);
     });
 
     it('stores a multipart-sized file whole (sha256 checked), serves ranges, replaces it with overwrite', async () => {
