@@ -24,12 +24,14 @@ describe('public indexes', () => {
       'FusionCaseAPIClient',
       'FusionClient',
       'FusionClientError',
+      'FusionCloudAPIClient',
       'FusionConstantAPIClient',
       'FusionDownloadAPIClient',
       'FusionEventAPIClient',
       'FusionInfoAPIClient',
       'FusionTcpClient',
       'createWebhookReceiver',
+      'encodeCloudPath',
       'isFusionClientError',
     ]);
   });

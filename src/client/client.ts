@@ -2,6 +2,7 @@
  * FusionClient: JSON over an undici Pool (or ProxyAgent), with the API key, the session cookie
  * and the envelope handled once. Every failure is a FusionClientError carrying a stable code.
  */
+import type { Readable } from 'node:stream';
 import { Pool, ProxyAgent } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Concept, ConceptConstructor } from '../concept/index.js';
@@ -21,6 +22,8 @@ export interface FusionRequestOptions {
   headers?: Record<string, string>;
   /** Aborts the request. */
   signal?: AbortSignal;
+  /** A raw body (a file upload) sent as is instead of `body`; give its Content-Type in `headers`. */
+  rawBody?: Readable | Uint8Array;
 }
 
 /** An undecoded answer (for streaming routes): status, headers and the body stream. */
@@ -172,8 +175,10 @@ export class FusionClient {
     const cookie = this.#jar.header();
     if (cookie !== undefined) headers.cookie = cookie;
     if (options.headers) for (const [name, value] of Object.entries(options.headers)) headers[name.toLowerCase()] = value;
-    let body: string | undefined;
-    if (options.body !== undefined) {
+    let body: string | Readable | Uint8Array | undefined;
+    if (options.rawBody !== undefined) {
+      body = options.rawBody;
+    } else if (options.body !== undefined) {
       body = JSON.stringify(options.body);
       headers['content-type'] = 'application/json';
     }

@@ -19,3 +19,5 @@ export { FusionEventAPIClient } from './api/event.js';
 export type { FusionEventAPIClientOptions, SubscribeOptions, EventSubscription, EventClassLike } from './api/event.js';
 export { FusionTcpClient } from './tcp-client.js';
 export type { FusionTcpClientOptions, TcpClientConnectHandler, TcpClientDisconnectHandler, TcpClientMessageHandler, TcpReconnectOptions } from './tcp-client.js';
+export { FusionCloudAPIClient, encodeCloudPath } from './api/cloud.js';
+export type { FusionCloudAPIClientOptions, CloudEntryInfo, CloudPermissionsInfo, CloudRoleAssignment, CloudPrincipalRef, CloudUploadOptions, CloudDownloadOptions } from './api/cloud.js';

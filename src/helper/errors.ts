@@ -51,6 +51,15 @@ export const FUSION_ERRORS = {
   FUSION_ERR_TCP_FRAMING: { status: 400, hint: 'The bytes do not fit the framing (frame over max_frame_bytes, delimiter inside a line frame, or a splitter refusal): check both ends use the same framing and limit.' },
   FUSION_ERR_TCP_QUEUE_FULL: { status: 503, hint: 'The TCP client is disconnected and its send queue is full: wait for the connection (onConnect) or raise maxQueuedFrames.' },
   FUSION_ERR_TCP_CLOSED: { status: 503, hint: 'The TCP client was closed: create a new FusionTcpClient.' },
+  FUSION_ERR_CLOUD_PATH: { status: 400, hint: 'Use a /-separated path relative to the cloud root: no "..", ".", empty, absolute or over-long (255 bytes) segments, no backslash, NUL or encoded slash, no symbolic link leading out of the root.' },
+  FUSION_ERR_CLOUD_NOT_FOUND: { status: 404, hint: 'List the parent directory with GET /api/cloud/tree/<dir> to find the right path.' },
+  FUSION_ERR_CLOUD_EXISTS: { status: 409, hint: 'Something exists at this path already: pick another name, or pass overwrite=true to replace a file.' },
+  FUSION_ERR_CLOUD_NOT_EMPTY: { status: 409, hint: 'The directory is not empty: pass recursive=true to delete it with its content.' },
+  FUSION_ERR_CLOUD_TOO_LARGE: { status: 413, hint: 'The file is larger than cloud.max_file_bytes: split it or ask for a higher limit.' },
+  FUSION_ERR_CLOUD_QUOTA: { status: 413, hint: 'Your files would exceed cloud.quota_bytes: delete some of them or ask for a higher quota.' },
+  FUSION_ERR_CLOUD_ROLE: { status: 400, hint: 'Name a role listed in cloud.roles (GET /api/cloud/roles/<path> shows the assignments).' },
+  FUSION_ERR_CLOUD_DRIVER: { status: 502, hint: 'The cloud storage backend (disk or S3 endpoint) failed: check cloud.root or cloud.s3 and the server log.' },
+  FUSION_ERR_CLOUD_UPLOAD: { status: 400, hint: 'The resumable upload was refused as the message says: start a new one (POST /api/cloud/uploads/) if it is gone.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 /** A stable, machine-readable error code: match on it rather than on messages or classes. */

@@ -105,3 +105,6 @@ export type {
 } from './tcp/index.js';
 export { acquireConnectionRegistry, releaseConnectionRegistry } from './connection/shared.js';
 export type { SharedRegistryOptions } from './connection/shared.js';
+// cloud (files with role-based access control, local or S3)
+export { FusionCloudAPI, driverOf, readCloudConfig, parseCloudConfig, DEFAULT_CLOUD_ROLES, CLOUD_PERMISSIONS, isCloudPermission, resolvePermissions, LocalCloudDriver, S3CloudDriver } from './cloud/index.js';
+export type { FusionCloudAPIOptions, FusionCloudConfig, CloudS3Config, CloudPermission, CloudCaller, EffectivePermissions, RbacSettings, CloudAssignment, CloudEntry, CloudPrincipal, CloudDriver, StagedFile } from './cloud/index.js';

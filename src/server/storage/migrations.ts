@@ -5,6 +5,7 @@
  */
 import type { Knex } from 'knex';
 import { FusionError } from '../../helper/errors.js';
+import { CLOUD_MIGRATION } from '../cloud/migration.js';
 
 /** One schema change. `name` is recorded once applied; never rename or edit an applied one. */
 export interface StorageMigration {
@@ -145,6 +146,8 @@ export const FUSION_MIGRATIONS: readonly StorageMigration[] = [
       await knex.schema.dropTable('fusion_webhook_delivery');
     },
   },
+  // Cloud files and role assignments (src/server/cloud).
+  CLOUD_MIGRATION,
 ];
 
 /** Checks a migration list: every entry has a non-empty unique name and an `up` function. */

@@ -1,0 +1,170 @@
+/**
+ * Tus 1.0 resumable uploads at `/api/cloud/uploads/` (@tus/server with its file store). Our code
+ * runs before tus sees a request: the caller is resolved, a creation (POST) is checked as a
+ * `PUT file` would be (metadata `path`, `overwrite`; Upload-Length against the limits), and any
+ * other request must come from the caller who created the upload. Those refusals are answered in
+ * our envelope. When the last byte arrives, the upload is checked again and committed as a cloud
+ * file (hashed, renamed into place, its row written) in tus' `onUploadFinish`; tus' own errors
+ * (offset conflicts, bad lengths) are rewritten into the envelope by `onResponseError`.
+ * Partial uploads live in `cloud.upload_dir` (default `<root>/.fusion-uploads`) on the instance
+ * that received them: with several instances, share that directory (or route a client's resume
+ * to the same instance). The tus lock is a storage advisory lock (tus-locker.ts).
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { FileStore } from '@tus/file-store';
+import { Server as TusServer } from '@tus/server';
+import type { Upload } from '@tus/server';
+import { FusionError } from '../../helper/errors.js';
+import { mapError } from '../error-handler.js';
+import type { FusionHost } from '../host.js';
+import type { CloudAccess, RequestCaller } from './access.js';
+import { parsePlainPath } from './cloud-path.js';
+import type { FusionCloudConfig } from './config.js';
+import type { CloudDriver } from './driver.js';
+import type { CloudFiles } from './files.js';
+
+/** What the tus mount needs. */
+export interface TusDeps {
+  access: CloudAccess;
+  files: CloudFiles;
+  driver: CloudDriver;
+  config: FusionCloudConfig;
+}
+
+const PREFIX = '/api/cloud/uploads';
+
+interface Call {
+  request: FastifyRequest;
+  who: RequestCaller;
+}
+
+function ownerOf(who: RequestCaller): string {
+  return who.caller.kind === 'anonymous' ? 'anonymous:' : `${who.caller.kind}:${who.caller.username}`;
+}
+
+function decodeMetadata(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (header ?? '').split(',')) {
+    const [key, value] = pair.trim().split(' ');
+    if (key) out[key] = Buffer.from(value ?? '', 'base64').toString('utf8');
+  }
+  return out;
+}
+
+function envelopeBody(error: unknown): { status_code: number; body: string } {
+  const mapped = mapError(error);
+  return { status_code: mapped.status, body: JSON.stringify({ status: mapped.status, message: mapped.message, code: mapped.code }) };
+}
+
+/** Mounts the tus server under /api/cloud/uploads/ in `app`. */
+export async function mountTus(app: FastifyInstance, host: FusionHost, deps: TusDeps): Promise<void> {
+  const directory = deps.config.uploadDir ?? join(deps.config.root, '.fusion-uploads');
+  // Tus hooks get a web Request; on Node it carries the IncomingMessage we saw (srvx's runtime.node).
+  const calls = new WeakMap<IncomingMessage, Call>();
+  const callOf = (req: Request): Call => {
+    const raw = (req as Request & { runtime?: { node?: { req?: IncomingMessage } } }).runtime?.node?.req;
+    const call = raw === undefined ? undefined : calls.get(raw);
+    if (!call) throw new FusionError('FUSION_ERR_INTERNAL', 'tus hook without its request');
+    return call;
+  };
+  const { AdvisoryTusLocker } = await import('./tus-locker.js');
+  const tus: TusServer = new TusServer({
+    path: PREFIX,
+    relativeLocation: true,
+    datastore: new FileStore({ directory }),
+    locker: new AdvisoryTusLocker(() => host.storage),
+    maxSize: deps.config.maxFileBytes ?? undefined,
+    async onUploadCreate(req, upload) {
+      const { who } = callOf(req);
+      return { metadata: { ...upload.metadata, fusion_owner: ownerOf(who) } };
+    },
+    async onUploadFinish(req, upload) {
+      const { request, who } = callOf(req);
+      try {
+        const entry = await finish(deps, request, who, upload, join(directory, upload.id));
+        return { status_code: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 200, data: entry, count: Object.keys(entry).length }) };
+      } catch (error) {
+        await tus.datastore.remove(upload.id).catch(() => undefined);
+        throw envelopeBody(error);
+      } finally {
+        await rm(join(directory, `${upload.id}.json`), { force: true }).catch(() => undefined);
+      }
+    },
+    onResponseError(_req, error) {
+      if (error instanceof Error && !('status_code' in error)) return envelopeBody(error);
+      const { status_code, body } = error as { status_code: number; body: string };
+      if (body.startsWith('{')) return undefined;
+      const message = body.trim() || `upload refused (${status_code})`;
+      return { status_code, body: JSON.stringify({ status: status_code, message, code: status_code === 413 ? 'FUSION_ERR_CLOUD_TOO_LARGE' : status_code === 404 ? 'FUSION_ERR_CLOUD_NOT_FOUND' : 'FUSION_ERR_CLOUD_UPLOAD' }) };
+    },
+  });
+
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+      const who = await deps.access.requestCaller(request, 'cloud_upload', '');
+      await authorizeTus(deps, tus, request, who);
+      calls.set(request.raw, { request, who });
+      reply.hijack();
+      await tus.handle(request.raw, reply.raw);
+      return reply;
+    };
+    for (const url of [PREFIX, `${PREFIX}/`, `${PREFIX}/*`]) {
+      scope.route({ method: ['POST', 'PATCH', 'HEAD', 'DELETE', 'OPTIONS'], url, handler, exposeHeadRoute: false });
+    }
+  });
+}
+
+/** Our checks before tus runs; throws FusionErrors the error handler answers in the envelope. */
+async function authorizeTus(deps: TusDeps, tus: TusServer, request: FastifyRequest, who: RequestCaller): Promise<void> {
+  if (request.method === 'OPTIONS') return;
+  const rest = request.url.split('?')[0]!.slice(PREFIX.length).replace(/^\/+|\/+$/g, '');
+  if (request.method === 'POST') {
+    if (rest !== '') throw new FusionError('FUSION_ERR_METHOD_NOT_ALLOWED', 'create uploads with POST /api/cloud/uploads/');
+    const lengthHeader = request.headers['upload-length'];
+    if (typeof lengthHeader !== 'string' || !/^\d+$/.test(lengthHeader)) {
+      throw new FusionError('FUSION_ERR_CLOUD_UPLOAD', 'Upload-Length: required, a number of bytes (deferred lengths are not supported)');
+    }
+    const metadata = decodeMetadata(request.headers['upload-metadata'] as string | undefined);
+    if (metadata.path === undefined) throw new FusionError('FUSION_ERR_CLOUD_UPLOAD', 'Upload-Metadata: "path" (the cloud path of the file) is required');
+    const path = parsePlainPath(metadata.path);
+    await deps.files.checkWrite(request, who, path, { overwrite: metadata.overwrite === 'true', length: Number(lengthHeader) });
+    return;
+  }
+  if (!/^[0-9a-f]{32}$/.test(rest)) throw new FusionError('FUSION_ERR_CLOUD_NOT_FOUND', 'no such upload: create one with POST /api/cloud/uploads/');
+  let upload: Upload;
+  try {
+    upload = await tus.datastore.getUpload(rest);
+  } catch {
+    throw new FusionError('FUSION_ERR_CLOUD_NOT_FOUND', 'no such upload (finished, cancelled or never created): create one with POST /api/cloud/uploads/');
+  }
+  if (upload.metadata?.fusion_owner !== ownerOf(who)) {
+    throw new FusionError(who.caller.kind === 'anonymous' ? 'FUSION_ERR_UNAUTHORIZED' : 'FUSION_ERR_FORBIDDEN', 'this upload belongs to another caller');
+  }
+}
+
+/** Commits a finished upload as the file of its `path` metadata (checks again: things may have changed). */
+async function finish(deps: TusDeps, request: FastifyRequest, who: RequestCaller, upload: Upload, file: string) {
+  const metadata = upload.metadata ?? {};
+  const path = parsePlainPath(metadata.path ?? '');
+  const overwrite = metadata.overwrite === 'true';
+  const size = upload.size ?? upload.offset;
+  await deps.files.checkWrite(request, who, path, { overwrite, length: size });
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  const sha256 = hash.digest('hex');
+  const staged = deps.driver.adopt ? await deps.driver.adopt(path.path, file) : await deps.driver.stage(path.path, createReadStream(file));
+  try {
+    const { entry } = await deps.files.commit(who, path, staged, { size, sha256 }, { overwrite });
+    return entry;
+  } finally {
+    await rm(file, { force: true });
+  }
+}

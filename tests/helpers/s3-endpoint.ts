@@ -1,0 +1,92 @@
+/**
+ * A real S3-compatible server for the cloud tests: Ceph's radosgw (../shared/tools/micro-ceph.sh,
+ * copied to scripts/micro-ceph.sh). `.ci/run` starts one and exports FUSION_TEST_S3_ENDPOINT;
+ * without it, outside CI, the suite starts one itself when radosgw is installed (about 15 s),
+ * else it is skipped with the reason printed. Under CI=true a missing endpoint fails the suite.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isCi } from './storage.js';
+
+/** Access keys micro-ceph.sh creates. */
+export const S3_TEST_KEYS = { access_key: 'fusion', secret_key: 'fusionsecret' } as const;
+
+const SCRIPT = fileURLToPath(new URL('../../scripts/micro-ceph.sh', import.meta.url));
+
+/** How the S3 suites get their endpoint. */
+export type S3Availability = { kind: 'given'; endpoint: string } | { kind: 'start' } | { kind: 'missing'; reason: string };
+
+function radosgwInstalled(): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => dir !== '' && existsSync(join(dir, 'radosgw')));
+}
+
+/** Decides, without starting anything, where the endpoint comes from. */
+export function s3Availability(): S3Availability {
+  const given = process.env.FUSION_TEST_S3_ENDPOINT;
+  if (given) return { kind: 'given', endpoint: given };
+  if (isCi()) return { kind: 'missing', reason: 'FUSION_TEST_S3_ENDPOINT is not set under CI: .ci/run must start micro-ceph (scripts/micro-ceph.sh) and export it' };
+  if (!radosgwInstalled()) return { kind: 'missing', reason: 'radosgw is not installed and FUSION_TEST_S3_ENDPOINT is not set (run scripts/micro-ceph.sh start DIR PORT, then export it)' };
+  return { kind: 'start' };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+function run(args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((done, fail) => {
+    const child = spawn('bash', [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      fail(new Error(`micro-ceph.sh ${args[0]} did not finish within ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) done(output);
+      else fail(new Error(`micro-ceph.sh ${args[0]} failed (${code}):\n${output}`));
+    });
+  });
+}
+
+/** A micro-ceph this process started: its endpoint and how to stop it. */
+export interface StartedS3 {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** Starts micro-ceph in a temporary directory on a free port (bounded: 180 s). */
+export async function startMicroCeph(): Promise<StartedS3> {
+  const dir = await mkdtemp(join(tmpdir(), 'fusion-ceph-'));
+  const port = await freePort();
+  const stop = async (): Promise<void> => {
+    await run(['stop', dir], 60_000).catch(() => undefined);
+  };
+  try {
+    const output = await run(['start', dir, String(port)], 180_000);
+    const endpoint = /S3_ENDPOINT=(\S+)/.exec(output)?.[1];
+    if (!endpoint) throw new Error(`micro-ceph.sh printed no S3_ENDPOINT:\n${output}`);
+    return { endpoint, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
