@@ -48,6 +48,10 @@ export const FUSION_ERRORS = {
   FUSION_ERR_WEBHOOK_TIMESTAMP: { status: 401, hint: 'Check the clocks of sender and receiver (NTP); the webhook-timestamp must be within the tolerance.' },
   FUSION_ERR_WEBHOOK_REPLAY: { status: 409, hint: 'This webhook-id was received already: acknowledge it without handling it again.' },
   FUSION_ERR_IDP_UNAVAILABLE: { status: 503, hint: 'The identity provider cannot be reached or refused this service: retry later; check auth.backend (issuer or url, client, verify) and the server log.' },
+  FUSION_ERR_TASK_INVALID: { status: 500, hint: 'Fix the task definition named in the message (name, on, interval or cron, run).' },
+  FUSION_ERR_ANALYZER_UNKNOWN: { status: 404, hint: 'List the analyzers with GET /api/config/analyzers and use one of their names.' },
+  FUSION_ERR_ANALYSIS_NOT_FOUND: { status: 404, hint: 'Queue the analysis first with PUT /api/case/:case_guid/analysis/:analyzer.' },
+  FUSION_ERR_ANALYSIS_TRANSITION: { status: 409, hint: 'An analysis moves pending, queued, extracting, processing, then success or failure: wait for it to finish before queueing it again.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 /** A stable, machine-readable error code: match on it rather than on messages or classes. */
