@@ -83,8 +83,8 @@ export type { FusionWebhookConfig, WebhookDispatcherOptions, WebhookHost, Delive
 export { FusionEventAPI, EVENT_DEFAULTS, parseEventConfig, readEventConfig, PRUNE_LOCK_KEY, SSE_HEADERS, eventChannelName, listenToStorage } from './event/index.js';
 export type { FusionEventAPIOptions, NotifyOptions, EventClass, FusionEventConfig, EventSink, StoredEvent, PruneResult, NotificationChannelOptions } from './event/index.js';
 // tasks (startup, shutdown, interval, cron, singletons) and pg-boss over our storage
-export { FusionTaskRunner, defineTask, ManualClock, systemClock, parseCron, nextCronTime, acquireBoss, bossDatabase, bossSchema, ensureQueue, taskLockKey } from './task/index.js';
-export type { FusionTask, TaskContext, TaskRetry, TaskTrigger, TaskRunnerOptions, TaskRunnerEvents, TaskClock, CronSchedule, AcquireBossOptions, BossLease } from './task/index.js';
+export { FusionTaskRunner, defineTask, ManualClock, systemClock, parseCron, nextCronTime, acquireBoss, bossDatabase, bossSchema, ensureQueue, taskLockKey, SyncStorage, syncCase, synchronizeCases, synchronizerTask, readSynchronizerConfig, SYNC_SECTIONS } from './task/index.js';
+export type { FusionTask, TaskContext, TaskRetry, TaskTrigger, TaskRunnerOptions, TaskRunnerEvents, TaskClock, CronSchedule, AcquireBossOptions, BossLease, SyncOutcome, SynchronizerConfig } from './task/index.js';
 // analyzers (analyses queued on pg-boss, worker pools, analysis routes)
 export { FusionAnalysisAPI, FusionAnalyzerPool, defineAnalyzer, readAnalyzersConfig, ANALYZER_DEFAULTS, PRIORITY_RANK, analyzerQueue } from './analyzer/index.js';
 export type { AnalysisContext, FusionAnalyzer, AnalyzerPoolOptions, AnalyzerPoolEvents, AnalyzerSettings, FusionAnalyzersConfig, QueueAnalysisBody } from './analyzer/index.js';

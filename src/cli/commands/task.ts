@@ -3,6 +3,7 @@
  * schedule until SIGINT/SIGTERM, or once and exit 0 when it succeeded, 1 when it failed).
  */
 import { FusionTaskRunner } from '../../server/task/runner.js';
+import { synchronizerTask } from '../../server/task/synchronizer.js';
 import { EXIT_USAGE } from '../command.js';
 import type { FusionCommand } from '../command.js';
 import { parseRoleArguments, roleFail, startRole, stopOnSignals } from './role.js';
@@ -15,7 +16,9 @@ export async function runTask(args: readonly string[]): Promise<number | void> {
   if (typeof parsed === 'number') return parsed;
   const role = await startRole('task', parsed);
   if (typeof role === 'number') return role;
-  const { server, tasks } = role;
+  const { server } = role;
+  const builtin = synchronizerTask(server);
+  const tasks = builtin ? [...role.tasks, builtin] : role.tasks;
   const task = tasks.find((candidate) => candidate.name === parsed.name);
   if (!task) {
     await server.close();

@@ -9,3 +9,7 @@ export { nextCronTime, parseCron } from './cron.js';
 export type { CronSchedule } from './cron.js';
 export { acquireBoss, bossDatabase, bossSchema, ensureQueue } from './boss.js';
 export type { AcquireBossOptions, BossLease } from './boss.js';
+export { SYNC_SECTIONS, SyncStorage, syncCase } from './sync-storage.js';
+export type { SyncOutcome } from './sync-storage.js';
+export { readSynchronizerConfig, synchronizeCases, synchronizerTask } from './synchronizer.js';
+export type { SynchronizerConfig } from './synchronizer.js';
