@@ -45,6 +45,12 @@ export function fusion(args: string[]): Child {
   return entry;
 }
 
+/** SIGKILLs every child still running and waits for them all. */
+export async function killChildren(): Promise<void> {
+  for (const child of children) if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+  await Promise.all(children.map((child) => child.exited));
+}
+
 /** Polls `check` every 100 ms until it returns true (bound: `ms`). */
 export async function until(what: string, check: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;

@@ -11,6 +11,8 @@ export interface AnalysisContext {
   readonly case: Case | null;
   /** Aborts on timeout or when the worker stops: give up quickly. */
   readonly signal: AbortSignal;
+  /** The service's own config sections (`config.extra`, parsed by its module's `sections`). */
+  readonly extra: Readonly<Record<string, unknown>>;
   /** The storage the service shares. */
   readonly storage: FusionStorage;
   /** The worker's logger (the per-analysis log is `log`). */

@@ -23,6 +23,7 @@ export interface ContextParts {
   signal: AbortSignal;
   storage: FusionStorage;
   logger: FusionLogger;
+  extra: Readonly<Record<string, unknown>>;
   /** Clock time (ms) at which the analysis times out. */
   deadline: number;
 }
@@ -38,6 +39,7 @@ export async function createAnalysisContext(parts: ContextParts): Promise<Analys
     case: parts.caseObj,
     signal: parts.signal,
     storage: parts.storage,
+    extra: parts.extra,
     logger: parts.logger,
     directory: paths.directory,
     outputDirectory: paths.outputDirectory,

@@ -30,7 +30,7 @@ import type { AnalysisJob } from './queue.js';
 /** Options of FusionAnalyzerPool. */
 export interface AnalyzerPoolOptions {
   /** The server the pool works for (storage, event notifier, case loader, logger); a started FusionServer fits. */
-  readonly host: AnalysisHost & { readonly instanceId?: string };
+  readonly host: AnalysisHost & { readonly instanceId?: string; readonly config?: { readonly extra: Readonly<Record<string, unknown>> } };
   /** The analyzer. */
   readonly analyzer: FusionAnalyzer;
   /** The parsed `analyzers` section (readAnalyzersConfig). */
@@ -223,6 +223,7 @@ export class FusionAnalyzerPool extends EventEmitter<AnalyzerPoolEvents> {
       signal,
       storage,
       logger,
+      extra: this.#host.config?.extra ?? {},
       deadline: Date.now() + this.#settings.timeout * 1000,
     });
     await context.log(`analysis ${this.name} of case ${caseGuid}: attempt ${claimed.attempts} on ${this.#owner}`);
