@@ -11,6 +11,7 @@ export * as client from './client/index.js';
 
 // concepts
 export {
+  Analysis,
   AnalysisPriority,
   AnalysisStatus,
   AnalyzerInfo,
@@ -56,3 +57,7 @@ export {
   FusionInfoAPIClient,
 } from './client/index.js';
 export type { FusionClientOptions } from './client/index.js';
+// tasks and analyzers
+export { FusionAnalysisAPI, FusionAnalyzerPool, FusionTaskRunner, defineAnalyzer, defineTask } from './server/index.js';
+export type { AnalysisContext, FusionAnalyzer, FusionTask, TaskContext } from './server/index.js';
+export { FusionAnalysisAPIClient } from './client/index.js';

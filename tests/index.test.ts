@@ -20,6 +20,7 @@ describe('public indexes', () => {
     expect(root.concept.Case).toBe(root.Case);
     expect(root.helper.FusionError).toBe(root.FusionError);
     expect(Object.keys(clientIndex).sort()).toEqual([
+      'FusionAnalysisAPIClient',
       'FusionAuthAPIClient',
       'FusionCaseAPIClient',
       'FusionClient',

@@ -21,3 +21,4 @@ export { FusionTcpClient } from './tcp-client.js';
 export type { FusionTcpClientOptions, TcpClientConnectHandler, TcpClientDisconnectHandler, TcpClientMessageHandler, TcpReconnectOptions } from './tcp-client.js';
 export { FusionCloudAPIClient, encodeCloudPath } from './api/cloud.js';
 export type { FusionCloudAPIClientOptions, CloudEntryInfo, CloudPermissionsInfo, CloudRoleAssignment, CloudPrincipalRef, CloudUploadOptions, CloudDownloadOptions } from './api/cloud.js';
+export { FusionAnalysisAPIClient } from './api/analysis.js';

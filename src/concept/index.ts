@@ -26,5 +26,5 @@ export { Info } from './info.js';
 export { AuthInfo } from './auth-info.js';
 export { PendingDownloadKey } from './pending-download-key.js';
 export { AnalyzerInfo } from './analyzer-info.js';
-export { AnalysisPriority, AnalysisStatus } from './analysis.js';
+export { ANALYSIS_TRANSITIONS, Analysis, AnalysisPriority, AnalysisStatus, isLegalTransition } from './analysis.js';
 export { fusionSerializer, registerConcept } from './serializer.js';

@@ -1,6 +1,7 @@
 /** The superjson instance for RPC frames, with every concept class registered by name. */
 import SuperJSON from 'superjson';
 import type { JsonValue } from './field-base.js';
+import { Analysis } from './analysis.js';
 import { AnalyzerInfo } from './analyzer-info.js';
 import { AuthInfo } from './auth-info.js';
 import { Case } from './case.js';
@@ -79,6 +80,6 @@ export function registerConcept(cls: AnyConceptClass, serializer: SuperJSON = fu
 /** The superjson codec shared by RPC servers and clients; every built-in concept is registered. */
 export const fusionSerializer = new SuperJSON();
 
-for (const cls of [Case, Identity, Identities, Event, Constant, Info, AuthInfo, PendingDownloadKey, AnalyzerInfo]) {
+for (const cls of [Case, Identity, Identities, Event, Constant, Info, AuthInfo, PendingDownloadKey, AnalyzerInfo, Analysis]) {
   registerConcept(cls);
 }

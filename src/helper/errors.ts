@@ -60,6 +60,10 @@ export const FUSION_ERRORS = {
   FUSION_ERR_CLOUD_ROLE: { status: 400, hint: 'Name a role listed in cloud.roles (GET /api/cloud/roles/<path> shows the assignments).' },
   FUSION_ERR_CLOUD_DRIVER: { status: 502, hint: 'The cloud storage backend (disk or S3 endpoint) failed: check cloud.root or cloud.s3 and the server log.' },
   FUSION_ERR_CLOUD_UPLOAD: { status: 400, hint: 'The resumable upload was refused as the message says: start a new one (POST /api/cloud/uploads/) if it is gone.' },
+  FUSION_ERR_TASK_INVALID: { status: 500, hint: 'Fix the task definition named in the message (name, on, interval or cron, run).' },
+  FUSION_ERR_ANALYZER_UNKNOWN: { status: 404, hint: 'List the analyzers with GET /api/config/analyzers and use one of their names.' },
+  FUSION_ERR_ANALYSIS_NOT_FOUND: { status: 404, hint: 'Queue the analysis first with PUT /api/case/:case_guid/analysis/:analyzer.' },
+  FUSION_ERR_ANALYSIS_TRANSITION: { status: 409, hint: 'An analysis moves pending, queued, extracting, processing, then success or failure: wait for it to finish before queueing it again.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 /** A stable, machine-readable error code: match on it rather than on messages or classes. */

@@ -10,5 +10,6 @@ import './download/section.js';
 import './event/section.js';
 import './tcp/section.js';
 import './cloud/section.js';
+import './analyzer/section.js';
 
 export { apisFromSections } from './api-registry.js';

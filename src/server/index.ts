@@ -108,3 +108,9 @@ export type { SharedRegistryOptions } from './connection/shared.js';
 // cloud (files with role-based access control, local or S3)
 export { FusionCloudAPI, driverOf, readCloudConfig, parseCloudConfig, DEFAULT_CLOUD_ROLES, CLOUD_PERMISSIONS, isCloudPermission, resolvePermissions, LocalCloudDriver, S3CloudDriver } from './cloud/index.js';
 export type { FusionCloudAPIOptions, FusionCloudConfig, CloudS3Config, CloudPermission, CloudCaller, EffectivePermissions, RbacSettings, CloudAssignment, CloudEntry, CloudPrincipal, CloudDriver, StagedFile } from './cloud/index.js';
+// tasks (startup, shutdown, interval, cron, singletons) and pg-boss over our storage
+export { FusionTaskRunner, defineTask, ManualClock, systemClock, parseCron, nextCronTime, acquireBoss, bossDatabase, bossSchema, ensureQueue, taskLockKey, SyncStorage, syncCase, synchronizeCases, synchronizerTask, readSynchronizerConfig, SYNC_SECTIONS } from './task/index.js';
+export type { FusionTask, TaskContext, TaskRetry, TaskTrigger, TaskRunnerOptions, TaskRunnerEvents, TaskClock, CronSchedule, AcquireBossOptions, BossLease, SyncOutcome, SynchronizerConfig } from './task/index.js';
+// analyzers (analyses queued on pg-boss, worker pools, analysis routes)
+export { FusionAnalysisAPI, FusionAnalyzerPool, defineAnalyzer, readAnalyzersConfig, ANALYZER_DEFAULTS, PRIORITY_RANK, analyzerQueue } from './analyzer/index.js';
+export type { AnalysisContext, FusionAnalyzer, AnalyzerPoolOptions, AnalyzerPoolEvents, AnalyzerSettings, FusionAnalyzersConfig, QueueAnalysisBody } from './analyzer/index.js';

@@ -7,12 +7,14 @@
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../helper/config-error.js';
+import type { FusionAnalyzer } from './analyzer/analyzer.js';
 import type { FusionAPI } from './api.js';
 import { parseConfig, readConfigDocument, withStorageUrl } from './config.js';
 import type { FusionConfig, SectionParser } from './config.js';
 import type { FusionHost } from './host.js';
 import type { CaseClass } from './storage/storage.js';
 import type { StorageMigration } from './storage/migrations.js';
+import type { FusionTask } from './task/task.js';
 
 /** What a service module exports (as its default export, or as `service`). */
 export interface FusionServiceModule {
@@ -24,6 +26,10 @@ export interface FusionServiceModule {
   caseClass?: CaseClass;
   /** The service's migrations, applied after the framework's. */
   migrations?: readonly StorageMigration[];
+  /** The service's tasks: `fusion task NAME` runs one of them. A function gets the parsed config. */
+  tasks?: readonly FusionTask[] | ((config: FusionConfig) => readonly FusionTask[] | Promise<readonly FusionTask[]>);
+  /** The service's analyzers: registered on the analysis API; `fusion analyzer NAME` runs one's workers. */
+  analyzers?: readonly FusionAnalyzer[] | ((config: FusionConfig) => readonly FusionAnalyzer[] | Promise<readonly FusionAnalyzer[]>);
   /** Runs once the APIs are mounted, before start: register RPC methods, tasks, analyzers, routes. */
   setup?(host: FusionHost): void | Promise<void>;
 }
@@ -81,4 +87,11 @@ export async function loadServiceConfig(path: string, options: LoadServiceConfig
   config = withStorageUrl(config, fromEnv, 'FUSION_STORAGE_URL');
   config = withStorageUrl(config, options.storageUrl, '--storage-url');
   return { config, module };
+}
+
+/** The tasks and analyzers a service module declares (its functions called with `config`). */
+export async function serviceWorkers(module: FusionServiceModule, config: FusionConfig): Promise<{ tasks: readonly FusionTask[]; analyzers: readonly FusionAnalyzer[] }> {
+  const tasks = typeof module.tasks === 'function' ? await module.tasks(config) : (module.tasks ?? []);
+  const analyzers = typeof module.analyzers === 'function' ? await module.analyzers(config) : (module.analyzers ?? []);
+  return { tasks, analyzers };
 }

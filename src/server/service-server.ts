@@ -1,6 +1,8 @@
 /** Builds the FusionServer of a service: the config's built-in APIs plus what its service module adds. */
 import type { FusionLogger } from '../helper/logging.js';
+import { FusionAnalysisAPI } from './analyzer/impl.js';
 import { FusionServer } from './server.js';
+import { serviceWorkers } from './service-module.js';
 import type { LoadedService } from './service-module.js';
 
 /** Options of createServiceServer. */
@@ -19,6 +21,9 @@ export async function createServiceServer(service: LoadedService, options: Creat
     ...(module.caseClass ? { caseClass: module.caseClass } : {}),
     ...(module.migrations ? { migrations: module.migrations } : {}),
   });
+  const { analyzers } = await serviceWorkers(module, config);
+  const analysisApi = server.findApi(FusionAnalysisAPI);
+  if (analysisApi) for (const analyzer of analyzers) if (!analysisApi.analyzers.includes(analyzer)) analysisApi.register(analyzer);
   await module.setup?.(server);
   return server;
 }

@@ -1,0 +1,165 @@
+/**
+ * FusionAnalysisAPI: queue analyses of a case and read them and their logs; list the
+ * registered analyzers. The work itself runs in `fusion analyzer NAME` processes
+ * (FusionAnalyzerPool), which may be this process too.
+ */
+import { readFile } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import type { Knex } from 'knex';
+import { Analysis, AnalysisPriority, AnalyzerInfo } from '../../concept/index.js';
+import type { Case } from '../../concept/index.js';
+import { FusionError } from '../../helper/errors.js';
+import { FusionAPI } from '../api.js';
+import type { FusionHost } from '../host.js';
+import { acquireBoss } from '../task/boss.js';
+import type { BossLease } from '../task/boss.js';
+import { ensureQueue } from '../task/boss.js';
+import { analysisOf, ensureAnalysisTable, listAnalyses, readAnalysisRow } from './analysis-rows.js';
+import type { FusionAnalyzer } from './analyzer.js';
+import { defineAnalyzer } from './analyzer.js';
+import { analyzerSettings, readAnalyzersConfig } from './config.js';
+import type { FusionAnalyzersConfig } from './config.js';
+import { analysisPaths } from './context.js';
+import { jobExpiry } from './pool.js';
+import { analyzerQueue, queueAnalysis } from './queue.js';
+
+/** Body of PUT /api/case/:case_guid/analysis/:analyzer. */
+export interface QueueAnalysisBody {
+  /** Priority (default: medium, or the analysis's previous one). */
+  priority?: AnalysisPriority;
+}
+
+const ANALYSIS_SCHEMA = Analysis.jsonSchema();
+
+/** The analysis routes (see the file comment). */
+export class FusionAnalysisAPI extends FusionAPI {
+  /** The API name. */
+  readonly name: string = 'analysis';
+  readonly #analyzers = new Map<string, FusionAnalyzer>();
+  readonly #queues = new Set<string>();
+  #config: FusionAnalyzersConfig | null = null;
+  #host: FusionHost | null = null;
+  #lease: BossLease | null = null;
+
+  constructor(analyzers: readonly FusionAnalyzer[] = []) {
+    super();
+    this.register(...analyzers);
+  }
+
+  /** Adds analyzers (any time); a name registered twice is refused. */
+  register(...analyzers: FusionAnalyzer[]): this {
+    for (const analyzer of analyzers) {
+      defineAnalyzer(analyzer);
+      if (this.#analyzers.has(analyzer.info.name)) throw new FusionError('FUSION_ERR_TASK_INVALID', `analyzer ${analyzer.info.name} is registered already`);
+      this.#analyzers.set(analyzer.info.name, analyzer);
+    }
+    return this;
+  }
+
+  /** The registered analyzers. */
+  get analyzers(): readonly FusionAnalyzer[] {
+    return [...this.#analyzers.values()];
+  }
+
+  /** The parsed `analyzers` section (after setup). */
+  get config(): FusionAnalyzersConfig {
+    if (!this.#config) throw new FusionError('FUSION_ERR_UNAVAILABLE', 'the analysis API is not set up yet');
+    return this.#config;
+  }
+
+  /** Adds the routes. */
+  setup(app: FastifyInstance, host: FusionHost): void {
+    this.#config = readAnalyzersConfig(host.config);
+    this.#host = host;
+    const params = ['case_guid'];
+    host.route(
+      app,
+      { method: 'GET', url: '/api/config/analyzers', operation: 'enumerate_analyzers', response: { type: 'array', items: AnalyzerInfo.jsonSchema() }, summary: 'The enabled analyzers' },
+      () => this.#enabled().map((analyzer) => analyzer.info),
+    );
+    host.route(
+      app,
+      { method: 'GET', url: '/api/case/:case_guid/analyses', operation: 'enumerate_analyses', params, response: { type: 'array', items: ANALYSIS_SCHEMA }, summary: 'The analyses of a case' },
+      (ctx) => listAnalyses(host.storage.knex, ctx.case!.guid),
+    );
+    host.route(
+      app,
+      { method: 'GET', url: '/api/case/:case_guid/analysis/:analyzer', operation: 'retrieve_analysis', params, response: ANALYSIS_SCHEMA, summary: 'One analysis of a case' },
+      async (ctx) => analysisOf(await this.#row(ctx.case!, ctx.params.analyzer!)),
+    );
+    host.route<QueueAnalysisBody>(
+      app,
+      {
+        method: 'PUT',
+        url: '/api/case/:case_guid/analysis/:analyzer',
+        operation: 'queue_analysis',
+        params,
+        caseOpenCheck: true,
+        body: { type: 'object', properties: { priority: { type: 'string', enum: Object.values(AnalysisPriority) } }, additionalProperties: false },
+        response: ANALYSIS_SCHEMA,
+        summary: 'Queue an analysis of a case (again, once finished)',
+        description: 'A new analysis, or a finished one queued again; 409 FUSION_ERR_ANALYSIS_TRANSITION while it is queued or running.',
+      },
+      (ctx) => this.queue(ctx.case!, ctx.params.analyzer!, ctx.body?.priority === undefined ? {} : { priority: ctx.body.priority }),
+    );
+    host.route(
+      app,
+      { method: 'GET', url: '/api/case/:case_guid/analysis/:analyzer/log', operation: 'retrieve_analysis_log', params, summary: 'The log of an analysis (text/plain)' },
+      async (ctx) => {
+        const row = await this.#row(ctx.case!, ctx.params.analyzer!);
+        const { logFile } = analysisPaths(this.config.directory, row.case_guid, row.analyzer);
+        let text = '';
+        try {
+          text = await readFile(logFile, 'utf8');
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        }
+        return ctx.reply.type('text/plain; charset=utf-8').send(text);
+      },
+    );
+  }
+
+  /** Creates the table and starts pg-boss on the server's storage. */
+  override async start(host: FusionHost): Promise<void> {
+    await ensureAnalysisTable(host.storage);
+    this.#lease = await acquireBoss(host.storage, { logger: host.logger });
+  }
+
+  /** Stops pg-boss (its timers). */
+  override async close(): Promise<void> {
+    await this.#lease?.release();
+    this.#lease = null;
+  }
+
+  /**
+   * Queues analyzer `name` on `caseObj` (FUSION_ERR_ANALYZER_UNKNOWN when no enabled analyzer
+   * has that name); with `trx`, inside that transaction (nothing exists if it rolls back).
+   */
+  async queue(caseObj: Case, name: string, options: { priority?: AnalysisPriority; trx?: Knex.Transaction } = {}): Promise<Analysis> {
+    const analyzer = this.#enabled().find((candidate) => candidate.info.name === name);
+    if (!analyzer) throw unknownAnalyzer(name, this.#enabled());
+    if (!this.#lease || !this.#host) throw new FusionError('FUSION_ERR_UNAVAILABLE', 'the analysis API is not started');
+    const queue = analyzerQueue(name);
+    if (!this.#queues.has(queue)) {
+      await ensureQueue(this.#lease.boss, queue);
+      this.#queues.add(queue);
+    }
+    return queueAnalysis(this.#host, this.#lease.boss, caseObj, name, { ...options, expireInSeconds: jobExpiry(analyzerSettings(this.config, name), this.config) });
+  }
+
+  #enabled(): FusionAnalyzer[] {
+    return [...this.#analyzers.values()].filter((analyzer) => analyzerSettings(this.config, analyzer.info.name).enabled);
+  }
+
+  async #row(caseObj: Case, name: string): Promise<NonNullable<Awaited<ReturnType<typeof readAnalysisRow>>>> {
+    if (!this.#analyzers.has(name)) throw unknownAnalyzer(name, this.#enabled());
+    const row = await readAnalysisRow(this.#host!.storage.knex, caseObj.guid, name);
+    if (!row) throw new FusionError('FUSION_ERR_ANALYSIS_NOT_FOUND', `case ${caseObj.guid} has no ${name} analysis: queue it with PUT /api/case/${caseObj.guid}/analysis/${name}`);
+    return row;
+  }
+}
+
+function unknownAnalyzer(name: string, enabled: readonly FusionAnalyzer[]): FusionError {
+  const names = enabled.map((analyzer) => analyzer.info.name);
+  return new FusionError('FUSION_ERR_ANALYZER_UNKNOWN', `no analyzer named ${JSON.stringify(name)}; enabled analyzers: ${names.join(', ') || 'none'}`);
+}

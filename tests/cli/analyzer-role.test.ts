@@ -1,0 +1,45 @@
+// `fusion analyzer NAME`: two processes sharing the work, and a worker SIGKILLed mid-analysis.
+import { expect, it } from '@jest/globals';
+import { describeRoles, fusion, until, waitForOutput } from './role-helpers.js';
+
+/** Analyses counted across two processes: 1,000 took ~120 s on the loaded build machine, so 300 (see docs/performance.md for throughput). */
+const ANALYSES = 300;
+
+describeRoles('fusion analyzer (separate processes, PostgreSQL)', (suite) => {
+  it(`two analyzer processes share ${ANALYSES} analyses and never run one twice`, async () => {
+    const a = fusion(['analyzer', 'count', '--config', suite().config]);
+    const b = fusion(['analyzer', 'count', '--config', suite().config]);
+    await Promise.all([waitForOutput(a, 'started'), waitForOutput(b, 'started')]);
+    await suite().queue('count', ANALYSES);
+    const done = async (): Promise<number> => Number((await suite().storage.knex('fusion_analysis').where({ analyzer: 'count', status: 'success' }).count<{ count: string }[]>('* as count'))[0]!.count);
+    await until(`${ANALYSES} analyses done`, async () => (await done()) >= ANALYSES, 150_000);
+    const runs = await suite().storage.knex('test_runs').select('case_guid', 'pid');
+    expect(runs).toHaveLength(ANALYSES);
+    expect(new Set(runs.map((run: { case_guid: string }) => run.case_guid)).size).toBe(ANALYSES);
+    const byPid = new Set(runs.map((run: { pid: number }) => run.pid));
+    expect(byPid).toEqual(new Set([a.process.pid, b.process.pid]));
+    a.process.kill('SIGTERM');
+    b.process.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+    expect(await b.exited).toBe(0);
+  }, 240_000);
+
+  it('an analysis whose worker is SIGKILLed mid-run is retried after restart, then failed once its retries are used', async () => {
+    const [guid] = await suite().queue('hold', 1);
+    const status = async (): Promise<{ status: string; attempts: number; error: string | null }> =>
+      suite().storage.knex('fusion_analysis').where({ case_guid: guid, analyzer: 'hold' }).first('status', 'attempts', 'error');
+    for (const attempt of [1, 2]) {
+      const worker = fusion(['analyzer', 'hold', '--config', suite().config]);
+      await waitForOutput(worker, `holding ${guid}`, 90_000);
+      expect(await status()).toMatchObject({ status: 'processing', attempts: attempt });
+      worker.process.kill('SIGKILL');
+      await worker.exited;
+      expect((await status()).status).toBe('processing'); // until a worker sees the lease expire
+    }
+    const last = fusion(['analyzer', 'hold', '--config', suite().config]);
+    await until('the analysis to fail', async () => (await status()).status === 'failure', 90_000);
+    expect((await status()).error).toMatch(/worker was lost 2 time/);
+    last.process.kill('SIGTERM');
+    expect(await last.exited).toBe(0);
+  }, 240_000);
+});

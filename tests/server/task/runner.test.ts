@@ -1,0 +1,203 @@
+import { once } from 'node:events';
+import { afterEach, expect, it } from '@jest/globals';
+import { ManualClock } from '../../../src/server/task/clock.js';
+import { FusionTaskRunner } from '../../../src/server/task/runner.js';
+import type { FusionTask } from '../../../src/server/task/task.js';
+import { describeStorage, quietLogger } from '../../helpers/storage.js';
+import type { FusionLogger } from '../../../src/helper/logging.js';
+
+const logger = { ...quietLogger, child: () => logger } as unknown as FusionLogger;
+
+/** Waits for the runner's next `event` about `name` (generous bound). */
+async function next(runner: FusionTaskRunner, event: 'run' | 'failure' | 'acquired' | 'released' | 'skipped', name: string): Promise<unknown[]> {
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(new Error(`no '${event}' for ${name} within 20 s`)), 20_000);
+  try {
+    for (;;) {
+      const args = await once(runner, event, { signal: stop.signal });
+      if (args[0] === name) return args;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describeStorage('FusionTaskRunner', (getStorage, kind) => {
+  const runners: FusionTaskRunner[] = [];
+  afterEach(async () => {
+    await Promise.all(runners.splice(0).map((runner) => runner.stop()));
+  });
+  function newRunner(clock: ManualClock, takeoverInterval = 5): FusionTaskRunner {
+    const runner = new FusionTaskRunner({ storage: getStorage(), clock, logger, takeoverInterval });
+    runners.push(runner);
+    return runner;
+  }
+
+  it('runs an interval task when due, and not before', async () => {
+    const clock = new ManualClock();
+    const runner = newRunner(clock);
+    const runs: number[] = [];
+    runner.register({ name: 'tick', on: 'interval', interval: 60, run: (ctx) => void runs.push(ctx.now) });
+    await runner.start();
+    await clock.waitForSleepers(1);
+    clock.advance(59_000);
+    await clock.waitForSleepers(1);
+    expect(runs).toEqual([]);
+    const ran = next(runner, 'run', 'tick');
+    clock.advance(1_000);
+    await ran;
+    expect(runs).toEqual([clock.now()]);
+    await clock.waitForSleepers(1);
+    const again = next(runner, 'run', 'tick');
+    clock.advance(60_000);
+    await again;
+    expect(runs).toHaveLength(2);
+  });
+
+  it('takes the next delay from what the task returns', async () => {
+    const clock = new ManualClock();
+    const runner = newRunner(clock);
+    const start = clock.now();
+    const runs: number[] = [];
+    runner.register({ name: 'adaptive', on: 'interval', interval: 10, immediate: true, run: (ctx) => (runs.push(ctx.now - start), 300) });
+    const first = next(runner, 'run', 'adaptive');
+    await runner.start();
+    await first;
+    await clock.waitForSleepers(1);
+    clock.advance(10_000); // the fixed interval has passed, the returned one has not
+    await clock.waitForSleepers(1);
+    expect(runs).toEqual([0]);
+    const second = next(runner, 'run', 'adaptive');
+    clock.advance(290_000);
+    await second;
+    expect(runs).toEqual([0, 300_000]);
+  });
+
+  it('runs a cron task at the minutes its expression names (UTC)', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 10, 7, 30));
+    const runner = newRunner(clock);
+    const runs: string[] = [];
+    runner.register({ name: 'quarter', on: 'cron', cron: '*/15 * * * *', run: (ctx) => void runs.push(new Date(ctx.now).toISOString()) });
+    await runner.start();
+    await clock.waitForSleepers(1);
+    clock.advance(7 * 60_000 + 29_000);
+    await clock.waitForSleepers(1);
+    expect(runs).toEqual([]);
+    for (const step of [1_000, 15 * 60_000]) {
+      const ran = next(runner, 'run', 'quarter');
+      clock.advance(step);
+      await ran;
+      await clock.waitForSleepers(1);
+    }
+    expect(runs).toEqual(['2026-01-01T10:15:00.000Z', '2026-01-01T10:30:00.000Z']);
+  });
+
+  it('runs startup and shutdown tasks by priority, highest first', async () => {
+    const clock = new ManualClock();
+    const runner = newRunner(clock);
+    const order: string[] = [];
+    const task = (name: string, on: 'startup' | 'shutdown', priority?: number): FusionTask => ({ name, on, ...(priority === undefined ? {} : { priority }), run: () => void order.push(name) });
+    runner.register(task('s-low', 'startup', -1), task('s-default', 'startup'), task('s-high', 'startup', 10), task('d-low', 'shutdown', 1), task('d-high', 'shutdown', 5));
+    await runner.start();
+    expect(order).toEqual(['s-high', 's-default', 's-low']);
+    await runner.stop();
+    expect(order.slice(3)).toEqual(['d-high', 'd-low']);
+  });
+
+  it('retries a failing run with backoff, keeps the process alive, and runs the next turn', async () => {
+    const clock = new ManualClock();
+    const runner = newRunner(clock);
+    const attempts: number[] = [];
+    let fail = true;
+    runner.register({
+      name: 'flaky',
+      on: 'interval',
+      interval: 100,
+      retry: { limit: 2, delay: 1, backoff: true },
+      run: (ctx) => {
+        attempts.push(ctx.now);
+        if (fail) throw new Error('boom');
+      },
+    });
+    await runner.start();
+    const start = clock.now();
+    await clock.waitForSleepers(1);
+    clock.advance(100_000);
+    await next(runner, 'failure', 'flaky');
+    await clock.waitForSleepers(1);
+    clock.advance(1_000);
+    await next(runner, 'failure', 'flaky');
+    await clock.waitForSleepers(1);
+    clock.advance(1_999); // the second retry waits 2 s (backoff)
+    await clock.waitForSleepers(1);
+    expect(attempts.map((t) => t - start)).toEqual([100_000, 101_000]);
+    const third = next(runner, 'failure', 'flaky');
+    clock.advance(1);
+    const [, attempt] = await third;
+    expect(attempt).toBe(3);
+    fail = false;
+    await clock.waitForSleepers(1);
+    const ok = next(runner, 'run', 'flaky');
+    clock.advance(100_000);
+    await ok;
+    expect(attempts.map((t) => t - start)).toEqual([100_000, 101_000, 103_000, 203_000]);
+  });
+
+  it('never overlaps runs of one task: runOnce during a run is refused', async () => {
+    const clock = new ManualClock();
+    const runner = newRunner(clock);
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    runner.register({ name: 'slow', on: 'interval', interval: 1, immediate: true, run: async () => (started(), await blocked) });
+    await runner.start();
+    await running;
+    await expect(runner.runOnce('slow')).rejects.toMatchObject({ code: 'FUSION_ERR_TASK_INVALID', message: expect.stringContaining('running already') });
+    release();
+    await next(runner, 'run', 'slow');
+  });
+
+  it('refuses bad definitions with a clear error', () => {
+    const runner = newRunner(new ManualClock());
+    const run = (): void => undefined;
+    expect(() => runner.register({ name: 'x', on: 'interval', run } as FusionTask)).toThrow(/interval \(seconds > 0\)/);
+    expect(() => runner.register({ name: 'x', on: 'cron', cron: '61 * * * *', run })).toThrow(/minute field "61"/);
+    expect(() => runner.register({ name: 'x', on: 'cron', cron: '* * *', run })).toThrow(/3 fields/);
+    expect(() => runner.register({ name: 'bad name', on: 'startup', run })).toThrow(/name must be/);
+    expect(() => runner.register({ name: 'x', on: 'startup', singleton: true, run })).toThrow(/singleton applies/);
+    runner.register({ name: 'x', on: 'startup', run });
+    expect(() => runner.register({ name: 'x', on: 'shutdown', run })).toThrow(/registered already/);
+  });
+
+  it(`singleton: one of two runners holds the task; the other takes over when it stops (${kind})`, async () => {
+    const clock = new ManualClock();
+    const first = newRunner(clock, 5);
+    const second = newRunner(clock, 5);
+    const ranOn: string[] = [];
+    const task = (who: string): FusionTask => ({ name: 'sync', on: 'interval', interval: 10, singleton: true, run: () => void ranOn.push(who) });
+    first.register(task('first'));
+    second.register(task('second'));
+    const held = next(first, 'acquired', 'sync');
+    await first.start();
+    await held;
+    await second.start();
+    for (let i = 0; i < 3; i++) {
+      await clock.waitForSleepers(2); // the holder's schedule and the other's takeover attempt
+      const ran = next(first, 'run', 'sync');
+      clock.advance(10_000);
+      await ran;
+    }
+    expect(ranOn).toEqual(['first', 'first', 'first']);
+    const takeover = next(second, 'acquired', 'sync');
+    await first.stop();
+    await clock.waitForSleepers(1);
+    clock.advance(5_000);
+    await takeover;
+    await clock.waitForSleepers(1);
+    const ran = next(second, 'run', 'sync');
+    clock.advance(10_000);
+    await ran;
+    expect(ranOn).toEqual(['first', 'first', 'first', 'second']);
+  });
+});

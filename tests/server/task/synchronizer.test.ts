@@ -1,0 +1,57 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { Case } from '../../../src/concept/index.js';
+import { parseConfig } from '../../../src/server/config.js';
+import { SYNC_SECTIONS, SyncStorage, syncCase } from '../../../src/server/task/sync-storage.js';
+import { readSynchronizerConfig, synchronizeCases, synchronizerTask } from '../../../src/server/task/synchronizer.js';
+import { describeStorage } from '../../helpers/storage.js';
+
+let directory: string;
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'fusion-sync-'));
+});
+afterAll(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+it('syncCase creates [tsid] name with its five sections, renames it with the case, rewrites case.json only on change', async () => {
+  const storage = new SyncStorage(join(directory, 'unit'));
+  const caseObj = new Case({ name: 'Phishing / wave 2', tsid: 'CERT-42' });
+  expect(await syncCase(storage, caseObj)).toBe('created');
+  const folder = join(storage.directory, '[CERT-42] Phishing _ wave 2');
+  expect((await readdir(folder)).filter((name) => !name.startsWith('.')).sort()).toEqual([...SYNC_SECTIONS]);
+  expect(JSON.parse(await readFile(join(folder, '01 - Information', 'case.json'), 'utf8'))).toEqual(caseObj.toJSON());
+  expect(await syncCase(storage, caseObj)).toBe('unchanged');
+  caseObj.update({ description: 'more detail' });
+  expect(await syncCase(storage, caseObj)).toBe('updated');
+  caseObj.update({ name: 'Phishing wave 2' });
+  expect(await syncCase(storage, caseObj)).toBe('renamed');
+  expect(existsSync(folder)).toBe(false);
+  expect(JSON.parse(await readFile(join(storage.directory, '[CERT-42] Phishing wave 2', '01 - Information', 'case.json'), 'utf8')).name).toBe('Phishing wave 2');
+});
+
+it('reads synchronizer.{enabled, directory, interval} and names a bad key', () => {
+  const config = parseConfig({ synchronizer: { directory: '/srv/cases', interval: 60 } });
+  expect(readSynchronizerConfig(config)).toEqual({ enabled: true, directory: '/srv/cases', interval: 60 });
+  expect(readSynchronizerConfig(parseConfig({}))).toBeNull();
+  expect(() => readSynchronizerConfig(parseConfig({ synchronizer: { directory: '/x', intervall: 5 } }))).toThrow(/synchronizer.intervall: unknown key, did you mean `interval`/);
+  expect(() => readSynchronizerConfig(parseConfig({ synchronizer: {} }))).toThrow(/synchronizer.directory/);
+});
+
+describeStorage('synchronizer over stored cases', (getStorage, kind) => {
+  it('syncs every stored case; the task is a singleton interval task', async () => {
+    const storage = getStorage();
+    await storage.createCase(new Case({ name: `first ${kind}` }));
+    await storage.createCase(new Case({ name: `second ${kind}`, tsid: 'T-2' }));
+    const target = new SyncStorage(join(directory, kind));
+    const counts = await synchronizeCases({ storage, caseClass: Case }, target);
+    expect(counts.created).toBeGreaterThanOrEqual(2);
+    expect(await readdir(target.directory)).toEqual(expect.arrayContaining([`first ${kind}`, `[T-2] second ${kind}`]));
+    const config = parseConfig({ synchronizer: { directory: target.directory, interval: 30 } });
+    expect(synchronizerTask({ storage, caseClass: Case, config })).toMatchObject({ name: 'synchronizer', on: 'interval', interval: 30, singleton: true });
+    expect(synchronizerTask({ storage, caseClass: Case, config: parseConfig({ synchronizer: { directory: '/x', enabled: false } }) })).toBeNull();
+  });
+});
