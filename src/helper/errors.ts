@@ -48,6 +48,10 @@ export const FUSION_ERRORS = {
   FUSION_ERR_WEBHOOK_TIMESTAMP: { status: 401, hint: 'Check the clocks of sender and receiver (NTP); the webhook-timestamp must be within the tolerance.' },
   FUSION_ERR_WEBHOOK_REPLAY: { status: 409, hint: 'This webhook-id was received already: acknowledge it without handling it again.' },
   FUSION_ERR_IDP_UNAVAILABLE: { status: 503, hint: 'The identity provider cannot be reached or refused this service: retry later; check auth.backend (issuer or url, client, verify) and the server log.' },
+  FUSION_ERR_REQUEST_TIMEOUT: { status: 408, hint: 'Send the whole request (headers and body) without pausing; see server.request_timeout and server.body_idle_timeout.' },
+  FUSION_ERR_URI_TOO_LONG: { status: 414, hint: 'Shorten the URL: a path parameter is longer than the server accepts.' },
+  FUSION_ERR_HEADERS_TOO_LARGE: { status: 431, hint: 'Send fewer or smaller headers (cookies included).' },
+  FUSION_ERR_TOO_MANY_STREAMS: { status: 429, hint: 'Close some of your open event streams, or raise event.max_streams_per_identity.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 /** A stable, machine-readable error code: match on it rather than on messages or classes. */
