@@ -2,6 +2,7 @@
 import { ConceptError } from './concept-error.js';
 import type { AnyField, FieldCodec, JsonSchema, JsonValue, SchemaMode } from './field-base.js';
 import { FieldIssue, decodeContext, expected } from './field-base.js';
+import { checkKey, checkText } from './text-check.js';
 
 /** What `field.concept()` needs from a concept class (kept structural to avoid an import cycle). */
 export interface ConceptClassLike {
@@ -43,13 +44,12 @@ export const stringSetCodec: FieldCodec<string[], string[]> = {
   decode(value) {
     if (!Array.isArray(value)) expected('array of strings', value);
     for (let i = 0; i < value.length; i += 1) {
-      if (typeof value[i] !== 'string') {
-        try {
-          expected('string', value[i]);
-        } catch (issue) {
-          (issue as FieldIssue).path.unshift(i);
-          throw issue;
-        }
+      try {
+        if (typeof value[i] !== 'string') expected('string', value[i]);
+        checkText(value[i] as string);
+      } catch (issue) {
+        (issue as FieldIssue).path.unshift(i);
+        throw issue;
       }
     }
     return sortedUnique(value as string[]);
@@ -106,9 +106,10 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
   else target[key] = value;
 }
 
-function mapRecord(value: Record<string, unknown>, fn: (v: unknown) => unknown): Record<string, unknown> {
+function mapRecord(value: Record<string, unknown>, fn: (v: unknown) => unknown, checkKeys = false): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   let key = '';
+  if (checkKeys) for (key of Object.keys(value)) checkKey(key);
   try {
     for (key of Object.keys(value)) setOwn(out, key, fn(value[key]));
   } catch (issue) {
@@ -125,7 +126,7 @@ export function recordCodec(item: AnyField): FieldCodec<Record<string, unknown>,
     item,
     decode(value) {
       if (!isPlainObject(value)) expected('object', value);
-      return mapRecord(value, (v) => item.decode(v));
+      return mapRecord(value, (v) => item.decode(v), true);
     },
     encode: (value) => mapRecord(value, (v) => item.encode(v)),
     equals(a, b) {
@@ -143,8 +144,13 @@ export function recordCodec(item: AnyField): FieldCodec<Record<string, unknown>,
 
 const MAX_JSON_DEPTH = 256;
 
-function copyJson(value: unknown, depth: number): JsonValue {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+/** A deep copy of a JSON value; `decoding`: also refuses strings and keys holding NUL or unpaired surrogates. */
+function copyJson(value: unknown, depth: number, decoding = false): JsonValue {
+  if (typeof value === 'string') {
+    if (decoding) checkText(value);
+    return value;
+  }
+  if (value === null || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) expected('JSON value', value);
     return value;
@@ -154,14 +160,14 @@ function copyJson(value: unknown, depth: number): JsonValue {
     const out = new Array<JsonValue>(value.length);
     let i = 0;
     try {
-      for (; i < value.length; i += 1) out[i] = copyJson(value[i], depth + 1);
+      for (; i < value.length; i += 1) out[i] = copyJson(value[i], depth + 1, decoding);
     } catch (issue) {
       if (issue instanceof FieldIssue) issue.path.unshift(i);
       throw issue;
     }
     return out;
   }
-  if (isPlainObject(value)) return mapRecord(value, (v) => copyJson(v, depth + 1)) as { [key: string]: JsonValue };
+  if (isPlainObject(value)) return mapRecord(value, (v) => copyJson(v, depth + 1, decoding), decoding) as { [key: string]: JsonValue };
   return expected('JSON value', value);
 }
 
@@ -178,7 +184,7 @@ function jsonEquals(a: JsonValue, b: JsonValue): boolean {
 /** Codec of `field.json()`: any JSON value, deep-copied in and out. */
 export const jsonCodec: FieldCodec<JsonValue, JsonValue> = {
   kind: 'json',
-  decode: (value) => copyJson(value, 0),
+  decode: (value) => copyJson(value, 0, true),
   encode: (value) => copyJson(value, 0),
   equals: jsonEquals,
   clone: (value) => copyJson(value, 0),

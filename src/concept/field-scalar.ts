@@ -1,6 +1,7 @@
 /** Codecs of scalar field kinds: string, uuid, boolean, integer, number, enum. */
 import type { FieldCodec, JsonSchema } from './field-base.js';
 import { FieldIssue, describeValue, expected } from './field-base.js';
+import { checkText } from './text-check.js';
 
 /** Options of `field.string()`. */
 export interface StringOptions {
@@ -52,6 +53,7 @@ export function stringCodec(options: StringOptions = {}): FieldCodec<string, str
     kind: 'string',
     decode(value) {
       if (typeof value !== 'string') expected('string', value);
+      checkText(value);
       if (bounded) {
         const length = value.length > 0 && minLength === 1 && maxLength === undefined ? 1 : codePointLength(value);
         if (minLength !== undefined && length < minLength) {

@@ -64,6 +64,10 @@ export const FUSION_ERRORS = {
   FUSION_ERR_ANALYZER_UNKNOWN: { status: 404, hint: 'List the analyzers with GET /api/config/analyzers and use one of their names.' },
   FUSION_ERR_ANALYSIS_NOT_FOUND: { status: 404, hint: 'Queue the analysis first with PUT /api/case/:case_guid/analysis/:analyzer.' },
   FUSION_ERR_ANALYSIS_TRANSITION: { status: 409, hint: 'An analysis moves pending, queued, extracting, processing, then success or failure: wait for it to finish before queueing it again.' },
+  FUSION_ERR_REQUEST_TIMEOUT: { status: 408, hint: 'Send the whole request (headers and body) without pausing; see server.request_timeout and server.body_idle_timeout.' },
+  FUSION_ERR_URI_TOO_LONG: { status: 414, hint: 'Shorten the URL: a path parameter is longer than the server accepts.' },
+  FUSION_ERR_HEADERS_TOO_LARGE: { status: 431, hint: 'Send fewer or smaller headers (cookies included).' },
+  FUSION_ERR_TOO_MANY_STREAMS: { status: 429, hint: 'Close some of your open event streams, or raise event.max_streams_per_identity.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 /** A stable, machine-readable error code: match on it rather than on messages or classes. */

@@ -35,6 +35,10 @@ export interface FusionServerConfig {
   docs: boolean;
   /** Seconds a signal-triggered shutdown may take before the process exits anyway. */
   shutdownTimeout: number;
+  /** `request_timeout`: seconds a whole request (headers and body) may take to arrive, else 408; 0: no limit. */
+  requestTimeout: number;
+  /** `body_idle_timeout`: seconds a request body may pause (no byte received) before a 408; 0: no limit. */
+  bodyIdleTimeout: number;
 }
 
 /** `storage`: where concepts, sessions and events live. */
@@ -108,6 +112,8 @@ export function parseServerConfig(reader: ConfigReader): FusionServerConfig {
     logRequests: reader.boolean('log_requests', { default: true }),
     docs: reader.boolean('docs', { default: true }),
     shutdownTimeout: reader.number('shutdown_timeout', { default: 10, min: 0 }),
+    requestTimeout: reader.number('request_timeout', { default: 300, min: 0 }),
+    bodyIdleTimeout: reader.number('body_idle_timeout', { default: 30, min: 0 }),
   };
 }
 

@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isFusionError } from '../helper/errors.js';
 import type { FusionErrorCode } from '../helper/errors.js';
+import { sendAfterDrain } from './body-drain.js';
 import { errorEnvelope } from './envelope.js';
 
 /** What an error turns into on the wire. */
@@ -122,15 +123,20 @@ function codeForStatus(status: number): FusionErrorCode {
   }
 }
 
-/** Sends the error envelope for `error` and logs it (5xx with the full error, 4xx briefly). */
-export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+/**
+ * Sends the error envelope for `error` and logs it (5xx with the full error, 4xx briefly). A
+ * 413 is sent once the refused body is drained (body-drain.ts), then the connection closes.
+ */
+export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply> {
   const mapped = mapError(error);
   if (mapped.internal) {
     request.log.error({ err: error, code: mapped.code }, 'request failed');
   } else {
     request.log.info({ code: mapped.code, status: mapped.status }, mapped.message);
   }
-  return reply.code(mapped.status).send(errorEnvelope(mapped.status, mapped.code, mapped.message, request.id));
+  const body = errorEnvelope(mapped.status, mapped.code, mapped.message, request.id);
+  if (mapped.status === 413) return sendAfterDrain(request, reply, 413, body);
+  return reply.code(mapped.status).send(body);
 }
 
 /** Installs the error handler and the not-found handler on the root instance. */

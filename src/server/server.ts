@@ -15,7 +15,10 @@ import type { FusionAuthorizer } from './auth/authorizer.js';
 import { loadConfig } from './config.js';
 import type { FusionConfig, LoadConfigOptions } from './config.js';
 import { installValidation } from './validation.js';
+import { installBodyParsers } from './body-parsers.js';
 import { installErrorHandler } from './error-handler.js';
+import { frameworkErrorOptions, refuseConnect } from './framework-errors.js';
+import { applyHeadersTimeout, installBodyIdleTimeout, requestTimeoutOptions } from './request-timeouts.js';
 import { installHealthRoute } from './health.js';
 import { installOpenApi } from './openapi.js';
 import type { CaseLoader, EventNotifier, FusionHost, RouteHandler, RouteSpec } from './host.js';
@@ -94,11 +97,16 @@ export class FusionServer implements FusionHost {
       genReqId: () => `${prefix}-${(++counter).toString(36)}`,
       logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: !server.logRequests }),
       return503OnClosing: false,
+      ...frameworkErrorOptions(this.logger),
+      ...requestTimeoutOptions(server),
     }) as unknown as FastifyInstance; // pino's Logger vs FastifyBaseLogger: the same object, typed twice
     installErrorHandler(this.fastify);
+    applyHeadersTimeout(this.fastify, server);
+    refuseConnect(this.fastify.server);
+    installBodyIdleTimeout(this.fastify, server);
     installValidation(this.fastify);
-    // JSON APIs: a text/plain body is refused with 415 rather than handed over as a string.
-    this.fastify.removeContentTypeParser('text/plain');
+    // JSON APIs: strict UTF-8 JSON; other types only as an empty body (415 otherwise).
+    installBodyParsers(this.fastify);
     if (server.docs) installOpenApi(this.fastify, this.config);
     // Framework routes go in a plugin so they load after the OpenAPI collector.
     this.fastify.register(async (app) => installHealthRoute(app, this));

@@ -35,6 +35,8 @@ describe('parseConfig', () => {
       logRequests: true,
       docs: true,
       shutdownTimeout: 10,
+      requestTimeout: 300,
+      bodyIdleTimeout: 30,
     });
     expect(config.storage).toEqual({ url: DEFAULT_STORAGE_URL, schema: undefined, poolMax: undefined });
     expect(config.info).toBeUndefined();

@@ -43,6 +43,8 @@ export interface FusionAuthConfig {
 
 /** Parses the `auth` section; throws ConfigError naming the bad key. */
 export function parseAuthConfig(reader: ConfigReader): FusionAuthConfig {
+  // edf_fusion seals its session cookie (iron format) with iron_key; sessions live in storage here.
+  reader.optionalString('iron_key', { secret: true });
   return {
     backend: parseAuthBackendConfig(reader.section('backend')),
     clients: parseClients(reader),

@@ -26,6 +26,7 @@ import { pruneOnce } from './prune-task.js';
 import type { PruneResult } from './prune-task.js';
 import type { SseStream } from './sse-stream.js';
 import { createWebhookDispatcher, validateWebhookUrl } from './webhook/index.js';
+import { caseWebhookSecrets } from './webhook/case-webhook-secrets.js';
 
 /** An Event class (Event or a subclass) the API builds its events with. */
 export interface EventClass<E extends Event = Event> {
@@ -122,6 +123,18 @@ export class FusionEventAPI<E extends Event = Event> extends FusionAPI implement
         summary: 'Events of a case as Server-Sent Events (text/event-stream), resumable with Last-Event-ID',
       },
       (ctx) => openCaseStream(ctx, this.#streamDeps()),
+    );
+    server.route(
+      app,
+      {
+        method: 'GET',
+        url: '/api/events/case/:case_guid/webhooks',
+        operation: 'update_case',
+        params: ['case_guid'],
+        summary: "The signing secrets of the case's webhooks (for those allowed to update the case)",
+        description: 'Each URL the case lists, whether it is a trusted destination (signed with the operator secrets, not shown) and otherwise its own whsec_ secrets.',
+      },
+      (ctx) => caseWebhookSecrets(config.webhook, ctx.case!.guid, ctx.case!.webhooks),
     );
     app.addHook('preClose', async () => {
       await this.#endStreams();

@@ -35,6 +35,7 @@ describe('parseAuthConfig', () => {
       backend: { strategy: 'basic', basic: { users: [{ username: 'jdoe', digest: DIGEST, groups: ['analysts'] }] } },
       clients: [{ name: 'collector', key: KEY }],
       can_delete_acs: ['admins', 'admins', 'cert'],
+      iron_key: 'edf_fusion-iron-key-of-at-least-32-characters',
       cookie: { name: 'SID', domain: 'example.org', path: '/api', max_age: 600, secure: false, httponly: true, samesite: 'Strict', secret_key: 'ignored' },
       rate_limit: { window: 60, max_per_client: 5, max_per_username: 0 },
     });
@@ -43,6 +44,11 @@ describe('parseAuthConfig', () => {
     expect(config.canDeleteAcs).toEqual(['admins', 'cert']);
     expect(config.cookie).toMatchObject({ name: 'SID', domain: 'example.org', path: '/api', maxAge: 600, secure: false, sameSite: 'strict' });
     expect(config.rateLimit).toEqual({ window: 60, maxPerClient: 5, maxPerUsername: 0 });
+  });
+
+  it('accepts edf_fusion iron_key as a secret (from the environment too), never echoing it', () => {
+    expect(() => parse({ iron_key: { env: 'IRON' } }, { IRON: 'x'.repeat(32) })).not.toThrow();
+    expect(() => parse({ iron_key: 12345 })).toThrow(/auth\.iron_key: .*\(hidden\)/);
   });
 
   it('takes client keys from the environment', () => {

@@ -11,8 +11,13 @@ import { validateWebhookUrl } from './webhook-url.js';
 export interface FusionWebhookConfig {
   /** `webhook`: the global URL every event is POSTed to (normalized); undefined for none. */
   webhook?: string;
-  /** `api_key`: sent as `X-Fusion-Notifier-Token` (as edf_fusion); may come from `{ env: NAME }`. */
+  /** `api_key`: sent as `X-Fusion-Notifier-Token` (as edf_fusion) to trusted destinations only; may come from `{ env: NAME }`. */
   apiKey?: string;
+  /**
+   * `trusted_webhooks`: URLs (normalized) that, like the global webhook, receive the notifier token and
+   * the global signatures when a case lists them. Every other case URL gets its own derived secret.
+   */
+  trusted: readonly string[];
   /** `timeout`: seconds one delivery attempt may take (connect, send, answer). */
   timeout: number;
   /** `secret` or `secrets`: Standard Webhooks `whsec_` secrets; several during a rotation (all sign). */
@@ -37,6 +42,7 @@ export interface FusionWebhookConfig {
 export const DEFAULT_WEBHOOK_CONFIG: Readonly<FusionWebhookConfig> = Object.freeze({
   timeout: 10,
   secrets: Object.freeze([]) as readonly string[],
+  trusted: Object.freeze([]) as readonly string[],
   allow: Object.freeze([]) as readonly string[],
   deadline: 24 * 3600,
   backoffBase: 5,
@@ -57,6 +63,7 @@ export function parseWebhookConfig(reader: ConfigReader): FusionWebhookConfig {
     timeout: reader.number('timeout', { default: d.timeout, min: 0.001 }),
     secrets: parseSecrets(reader),
     allow: Object.freeze(allow),
+    trusted: Object.freeze([]),
     deadline: reader.number('deadline', { default: d.deadline, min: 0.001 }),
     backoffBase: reader.number('backoff_base', { default: d.backoffBase, min: 0.001 }),
     backoffMax: reader.number('backoff_max', { default: d.backoffMax, min: 0.001 }),
@@ -75,6 +82,14 @@ export function parseWebhookConfig(reader: ConfigReader): FusionWebhookConfig {
       throw reader.error('webhook', (error as Error).message);
     }
   }
+  const trusted = reader.stringList('trusted_webhooks', { minLength: 1 }).map((url, i) => {
+    try {
+      return validateWebhookUrl(url, config);
+    } catch (error) {
+      throw reader.error(`trusted_webhooks[${i}]`, (error as Error).message);
+    }
+  });
+  config.trusted = Object.freeze(trusted);
   return config;
 }
 

@@ -17,6 +17,7 @@ import { retryDelayMs } from './backoff.js';
 import type { FusionWebhookConfig } from './config.js';
 import { claimDue, deliveredSince, disableEndpoint, disabledEndpoints, enableEndpoint, insertDeliveries, markDelivered, markFailed, markRetry, pruneFinished } from './delivery-rows.js';
 import type { ClaimedDelivery } from './delivery-rows.js';
+import { caseGuidOfEventBody } from './endpoint-secret.js';
 import { WebhookSender } from './webhook-sender.js';
 import { policyOf, validateWebhookUrl } from './webhook-url.js';
 
@@ -100,6 +101,11 @@ export class WebhookDispatcher implements EventSink {
     this.wake();
   }
 
+  /** The URLs that get the notifier token and the global signatures: the global webhook and `trusted_webhooks`. */
+  get trustedUrls(): string[] {
+    return [...(this.config.webhook === undefined ? [] : [this.config.webhook]), ...this.config.trusted];
+  }
+
   /** Starts the worker (idempotent); deliveries left pending by any instance resume. */
   async start(): Promise<void> {
     if (this.#loop !== null || this.#stopping) return;
@@ -107,6 +113,7 @@ export class WebhookDispatcher implements EventSink {
       policy: policyOf(this.config),
       timeoutMs: this.config.timeout * 1000,
       secrets: this.config.secrets,
+      trusted: this.trustedUrls,
       ...(this.config.apiKey === undefined ? {} : { apiKey: this.config.apiKey }),
     });
     if (this.config.secrets.length === 0) this.#log.warn('webhook: no event.secret configured: deliveries are sent without webhook-signature');
@@ -233,7 +240,7 @@ export class WebhookDispatcher implements EventSink {
 
   async #attempt(row: ClaimedDelivery): Promise<void> {
     const knex = this.#host.storage.knex;
-    const outcome = await this.#sender!.send(row, this.#abort.signal);
+    const outcome = await this.#sender!.send({ ...row, caseGuid: caseGuidOfEventBody(row.body) }, this.#abort.signal);
     const where = { delivery_id: row.id, event_id: row.eventId, url: row.url, attempt: row.attempt };
     if (outcome.kind === 'delivered') {
       if (await markDelivered(knex, row.id, row.attempt)) this.#log.debug({ ...where, status: outcome.status }, 'webhook delivered');

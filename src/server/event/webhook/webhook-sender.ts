@@ -1,7 +1,9 @@
 /**
- * One delivery attempt: POST the event JSON with the edf_fusion token header and the Standard
- * Webhooks headers (a fresh timestamp and signature per attempt, the same webhook-id), through
+ * One delivery attempt: POST the event JSON with the Standard Webhooks headers (a fresh timestamp and signature per attempt, the same webhook-id), through
  * an undici Agent whose connector resolves hosts with the SSRF guard. Never follows redirects.
+ * Trusted destinations (the global webhook, `trusted_webhooks`) get the edf_fusion token header
+ * and the global signatures; any other (a URL a case lists) gets only a signature made with its
+ * own derived secret (endpoint-secret.ts).
  */
 import { Agent, request } from 'undici';
 import { isFusionError } from '../../../helper/errors.js';
@@ -9,6 +11,7 @@ import { FUSION_VERSION } from '../../../helper/version.js';
 import type { AddressPolicy } from './address-policy.js';
 import { checkLiteralHost, guardedLookup } from './guarded-lookup.js';
 import { secretKey, signWebhook } from '../../../helper/webhook-signature.js';
+import { endpointKey } from './endpoint-secret.js';
 
 /** What one attempt came to. */
 export type AttemptOutcome =
@@ -22,6 +25,8 @@ export interface WebhookMessage {
   url: string;
   webhookId: string;
   body: string;
+  /** The guid of the event's case (derives an untrusted endpoint's key); null: unsigned. */
+  caseGuid?: string | null;
 }
 
 /** Options of WebhookSender. */
@@ -31,8 +36,10 @@ export interface WebhookSenderOptions {
   timeoutMs: number;
   /** `whsec_` secrets; none: no webhook-signature header. */
   secrets: readonly string[];
-  /** Sent as X-Fusion-Notifier-Token when set. */
+  /** Sent as X-Fusion-Notifier-Token to trusted destinations when set. */
   apiKey?: string;
+  /** Normalized URLs that get the token and the global signatures (the global webhook, `trusted_webhooks`). */
+  trusted?: readonly string[];
 }
 
 /** Largest answer body read (and thrown away) before the connection is reused. */
@@ -43,12 +50,16 @@ export class WebhookSender {
   readonly #agent: Agent;
   readonly #policy: AddressPolicy;
   readonly #keys: Buffer[];
+  readonly #secrets: readonly string[];
+  readonly #trusted: ReadonlySet<string>;
   readonly #timeoutMs: number;
   readonly #apiKey: string | undefined;
 
   constructor(options: WebhookSenderOptions) {
     this.#policy = options.policy;
     this.#keys = options.secrets.map(secretKey);
+    this.#secrets = options.secrets;
+    this.#trusted = new Set(options.trusted ?? []);
     this.#timeoutMs = options.timeoutMs;
     this.#apiKey = options.apiKey;
     this.#agent = new Agent({
@@ -66,9 +77,18 @@ export class WebhookSender {
       'webhook-id': message.webhookId,
       'webhook-timestamp': String(timestamp),
     };
-    if (this.#keys.length > 0) headers['webhook-signature'] = signWebhook(this.#keys, message.webhookId, timestamp, message.body);
-    if (this.#apiKey !== undefined) headers['x-fusion-notifier-token'] = this.#apiKey;
+    const trusted = this.#trusted.has(message.url);
+    const keys = trusted ? this.#keys : this.#endpointKeys(message);
+    if (keys.length > 0) headers['webhook-signature'] = signWebhook(keys, message.webhookId, timestamp, message.body);
+    if (trusted && this.#apiKey !== undefined) headers['x-fusion-notifier-token'] = this.#apiKey;
     return headers;
+  }
+
+  /** The derived keys of an untrusted (case) endpoint: one per global secret; none without a case. */
+  #endpointKeys(message: WebhookMessage): Buffer[] {
+    const caseGuid = message.caseGuid;
+    if (caseGuid === undefined || caseGuid === null) return [];
+    return this.#secrets.map((secret) => endpointKey(secret, caseGuid, message.url));
   }
 
   /** Makes one attempt; never throws (every failure is an outcome). */

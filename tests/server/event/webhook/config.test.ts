@@ -32,6 +32,7 @@ describe('parseWebhookConfig', () => {
       webhook_concurrency: 4,
       webhook_poll_interval: 0.5,
       webhook_retention: 86400,
+      trusted_webhooks: ['https://Receiver.example.com/in'],
     }, { NOTIFIER_TOKEN: 'tok' });
     expect(config).toEqual({
       webhook: 'https://hooks.example.com/fusion',
@@ -45,6 +46,7 @@ describe('parseWebhookConfig', () => {
       concurrency: 4,
       pollInterval: 0.5,
       retention: 86400,
+      trusted: ['https://receiver.example.com/in'],
     });
     expect(parse({ secret: SECRET }).secrets).toEqual([SECRET]);
   });
@@ -64,6 +66,7 @@ describe('parseWebhookConfig', () => {
     [{ backoff_base: 10, backoff_max: 5 }, /^event\.backoff_max: must be >= backoff_base \(10\)/],
     [{ webhook_concurrency: 0 }, /^event\.webhook_concurrency:/],
     [{ api_key: '' }, /^event\.api_key:/],
+    [{ trusted_webhooks: ['ftp://x/'] }, /^event\.trusted_webhooks\[0\]: webhook URL "ftp:\/\/x\/" uses ftp:/],
     [{ api_key: { env: 'MISSING' } }, /^event\.api_key: environment variable MISSING is not set/],
   ])('refuses %p', (section, message) => {
     expect(() => parse(section)).toThrow(message);

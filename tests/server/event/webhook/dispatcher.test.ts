@@ -3,6 +3,7 @@ import { createWebhookReceiver } from '../../../../src/client/webhook-receiver.j
 import { Event } from '../../../../src/concept/index.js';
 import { createLogger } from '../../../../src/helper/logging.js';
 import type { FusionWebhookConfig } from '../../../../src/server/event/webhook/config.js';
+import { endpointSecret } from '../../../../src/server/event/webhook/endpoint-secret.js';
 import { createWebhookDispatcher } from '../../../../src/server/event/webhook/dispatcher.js';
 import type { WebhookDispatcher } from '../../../../src/server/event/webhook/dispatcher.js';
 import type { FusionLogger } from '../../../../src/helper/logging.js';
@@ -38,7 +39,8 @@ describeStorage('WebhookDispatcher', (getStorage) => {
     const secret = newSecret();
     const answers = [503, 'reset', 500] as const;
     const hook = await receiver((i) => answers[i] ?? 200);
-    const d = dispatcher({ secrets: [secret], apiKey: 'notifier-token' });
+    // A destination the operator lists: it gets the token and the global signature.
+    const d = dispatcher({ secrets: [secret], apiKey: 'notifier-token', trusted: [hook.url] });
     await d.start();
     const event = testEvent([hook.url]);
     const id = await enqueueEvent(getStorage(), d, event);
@@ -182,8 +184,11 @@ describeStorage('WebhookDispatcher', (getStorage) => {
     await waitFor(() => hook.requests.length === 1, 10_000, 'request');
     const request = hook.requests[0]!;
     expect(String(request.headers['webhook-signature']).split(' ')).toHaveLength(2);
-    expect(createWebhookReceiver({ secret: oldSecret }).verify(request.headers, request.body).equals(event)).toBe(true);
-    expect(createWebhookReceiver({ secret: newSecret_ }).verify(request.headers, request.body).equals(event)).toBe(true);
+    // A case URL: signed with its own secret derived from each global one.
+    const own = (global: string): string => endpointSecret(global, event.case!.guid, hook.url);
+    expect(createWebhookReceiver({ secret: own(oldSecret) }).verify(request.headers, request.body).equals(event)).toBe(true);
+    expect(createWebhookReceiver({ secret: own(newSecret_) }).verify(request.headers, request.body).equals(event)).toBe(true);
+    expect(() => createWebhookReceiver({ secret: oldSecret }).verify(request.headers, request.body)).toThrow();
     expect(() => createWebhookReceiver({ secret: newSecret() }).verify(request.headers, request.body)).toThrow(
       expect.objectContaining({ code: 'FUSION_ERR_WEBHOOK_SIGNATURE' }),
     );

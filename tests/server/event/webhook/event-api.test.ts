@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createWebhookReceiver } from '../../../../src/client/webhook-receiver.js';
 import { Case } from '../../../../src/concept/index.js';
 import { setAuditSink } from '../../../../src/helper/tracing.js';
+import { endpointSecret } from '../../../../src/server/event/webhook/endpoint-secret.js';
 import { FusionEventAPI } from '../../../../src/server/event/impl.js';
 import type { KnexStorage } from '../../../../src/server/storage/knex-storage.js';
 import { openStorage } from '../../../../src/server/storage/open-storage.js';
@@ -65,7 +66,11 @@ describePg('webhooks through the event API, two instances on one PostgreSQL', ()
     const received = verifier().verify(global.requests[0]!.headers, global.requests[0]!.body);
     expect(received).toMatchObject({ category: 'scan_done', ext: { findings: 3 } });
     expect(received.case.guid).toBe(caseObj.guid);
-    expect(verifier().verify(perCase.requests[0]!.headers, perCase.requests[0]!.body).case.name).toBe('scanned');
+    // The case's own URL gets no token and a signature with its derived secret, not the global one.
+    expect(perCase.requests[0]!.headers['x-fusion-notifier-token']).toBeUndefined();
+    expect(() => verifier().verify(perCase.requests[0]!.headers, perCase.requests[0]!.body)).toThrow();
+    const own = createWebhookReceiver({ secret: endpointSecret(secret, caseObj.guid, perCase.url) });
+    expect(own.verify(perCase.requests[0]!.headers, perCase.requests[0]!.body).case.name).toBe('scanned');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect([global.requests.length, perCase.requests.length]).toEqual([1, 1]);
   });

@@ -48,7 +48,7 @@ describePg('webhook deliveries after a crash (SIGKILL)', () => {
 
     hook.answer = () => 200;
     const before = hook.requests.length;
-    const dispatcher = createWebhookDispatcher(testWebhookConfig({ secrets: [secret] }), { storage, logger: createLogger({ level: 'silent' }) });
+    const dispatcher = createWebhookDispatcher(testWebhookConfig({ secrets: [secret], trusted: [hook.url] }), { storage, logger: createLogger({ level: 'silent' }) });
     await dispatcher.start();
     try {
       for (const id of ids) await waitFor(async () => (await deliveriesOf(storage, id))[0]?.status === 'delivered', 20_000, `delivery of event ${id}`);

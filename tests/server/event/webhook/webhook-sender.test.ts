@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createWebhookReceiver } from '../../../../src/client/webhook-receiver.js';
 import { AddressPolicy } from '../../../../src/server/event/webhook/address-policy.js';
 import { guardedLookup } from '../../../../src/server/event/webhook/guarded-lookup.js';
+import { endpointSecret } from '../../../../src/server/event/webhook/endpoint-secret.js';
 import { WebhookSender } from '../../../../src/server/event/webhook/webhook-sender.js';
 import { FUSION_VERSION } from '../../../../src/helper/version.js';
 import { newSecret, startReceiver, testEvent } from './harness.js';
@@ -16,7 +17,7 @@ describe('WebhookSender', () => {
 
   beforeAll(async () => {
     hook = await startReceiver();
-    sender = new WebhookSender({ policy: loopback, timeoutMs: 5000, secrets: [secret], apiKey: 'tok' });
+    sender = new WebhookSender({ policy: loopback, timeoutMs: 5000, secrets: [secret], apiKey: 'tok', trusted: [hook.url] });
   });
 
   afterAll(async () => {
@@ -41,6 +42,20 @@ describe('WebhookSender', () => {
       'webhook-signature': expect.stringMatching(/^v1,[A-Za-z0-9+/]{43}=$/),
     });
     expect(createWebhookReceiver({ secret, apiKey: 'tok' }).verify(request.headers, request.body).category).toBe('update_case');
+  });
+
+  it('gives an untrusted (case) URL no token and a signature with its derived secret only', async () => {
+    hook.answer = () => 200;
+    const event = testEvent();
+    const untrusted = `${hook.url}?case`;
+    expect((await sender.send({ ...message(untrusted), body: JSON.stringify(event.toJSON()), caseGuid: event.case!.guid })).kind).toBe('delivered');
+    const request = hook.requests.at(-1)!;
+    expect(request.headers['x-fusion-notifier-token']).toBeUndefined();
+    expect(() => createWebhookReceiver({ secret }).verify(request.headers, request.body)).toThrow();
+    const own = endpointSecret(secret, event.case!.guid, untrusted);
+    expect(createWebhookReceiver({ secret: own }).verify(request.headers, request.body).case.guid).toBe(event.case!.guid);
+    expect((await sender.send(message(untrusted))).kind).toBe('delivered');
+    expect(hook.requests.at(-1)!.headers['webhook-signature']).toBeUndefined();
   });
 
   it('leaves out the signature and token when none is configured', async () => {
