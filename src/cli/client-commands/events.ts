@@ -3,9 +3,9 @@
  * resumed after a dropped connection), one line each (one JSON object per line with `--json`),
  * until Ctrl-C or `--count` events.
  */
+import { InvalidArgumentError } from 'commander';
 import type { Event } from '../../concept/index.js';
 import { withConnectionOptions } from '../connection.js';
-import { CliUsageError } from '../exit-codes.js';
 import { cell } from '../output.js';
 import { clientAction } from '../runtime.js';
 import type { CommandGroup } from '../command-group.js';
@@ -18,7 +18,7 @@ function eventLine(event: Event, id: string | null): string {
 
 function count(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new CliUsageError(`--count: expected an integer >= 1, got ${value}`);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected an integer >= 1');
   return n;
 }
 
@@ -49,7 +49,7 @@ export const eventsCommands: CommandGroup = (program, runtime) => {
         for await (const event of subscription) {
           runtime.io.stdout.write(json ? `${JSON.stringify(event)}\n` : eventLine(event, subscription.lastEventId));
           seen++;
-          if (options.count !== undefined && seen >= options.count) controller.abort();
+          if (options.count !== undefined && seen >= options.count) break;
         }
       } finally {
         process.removeListener('SIGINT', stop);
