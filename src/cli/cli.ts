@@ -21,12 +21,17 @@ export async function runCli(argv: readonly string[], commands: readonly FusionC
     io.stdout.write(program.helpInformation());
     return EXIT_USAGE;
   }
+  // commander's `help` exits with process.exitCode when one is set: start this run from none.
+  const outerExitCode = process.exitCode;
+  process.exitCode = undefined;
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     // Help and --version exit 0; every other commander error is a usage error.
     return error.exitCode === 0 ? 0 : EXIT_USAGE;
+  } finally {
+    process.exitCode ??= outerExitCode;
   }
   return runtime.ran ? runtime.exitCode : 0;
 }

@@ -27,6 +27,12 @@ export const EXIT_CODES = Object.freeze({
   refused: 8,
 });
 
+/** One line for `fusion --help`: each exit code and its class. */
+export function exitCodesSummary(): string {
+  const labels = Object.entries(EXIT_CODES).map(([name, code]) => `${code} ${name.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)}`);
+  return `Exit codes: ${labels.join(', ')} (docs/cli.md).`;
+}
+
 /** A mistake in how `fusion` was called (exit code 2). */
 export class CliUsageError extends Error {
   override readonly name = 'CliUsageError';

@@ -8,6 +8,7 @@ import { FUSION_VERSION } from '../helper/version.js';
 import { CLIENT_COMMAND_GROUPS } from './client-commands/index.js';
 import type { FusionCommand } from './command.js';
 import { bashCompletion, zshCompletion } from './completion.js';
+import { exitCodesSummary } from './exit-codes.js';
 import { initCommands } from './init/command.js';
 import { action } from './runtime.js';
 import type { CliRuntime } from './runtime.js';
@@ -53,7 +54,7 @@ export function createProgram(commands: readonly FusionCommand[], runtime: CliRu
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .showSuggestionAfterError()
     .version(`fusion-framework ${FUSION_VERSION}`, '-v, --version', 'print the fusion-framework version')
-    .addHelpText('after', '\nExit codes: 0 ok, 1 failure, 2 usage, 3 auth, 4 not found, 5 conflict, 6 server error, 7 unreachable, 8 refused request (docs/cli.md).');
+    .addHelpText('after', `\n${exitCodesSummary()}`);
   for (const command of commands) registerFusionCommand(program, runtime, command);
   initCommands(program, runtime);
   for (const group of CLIENT_COMMAND_GROUPS) group(program, runtime);
