@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 /** Lint rules: eslint + typescript-eslint recommended, with `any` kept out of the code. */
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.data/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.data/', 'docs/api/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

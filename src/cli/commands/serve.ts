@@ -6,8 +6,6 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../../helper/config.js';
 import { createLogger, setRootLogger } from '../../helper/logging.js';
 import type { FusionServer } from '../../server/server.js';
-import { loadServiceConfig } from '../../server/service-module.js';
-import { createServiceServer } from '../../server/service-server.js';
 import { EXIT_USAGE } from '../command.js';
 import type { FusionCommand } from '../command.js';
 
@@ -43,6 +41,9 @@ export async function runServe(args: readonly string[]): Promise<number | void> 
   }
   let server: FusionServer;
   try {
+    // Loaded here, not at the top: the other commands start without the server stack.
+    const { loadServiceConfig } = await import('../../server/service-module.js');
+    const { createServiceServer } = await import('../../server/service-server.js');
     const service = await loadServiceConfig(path, { ...(values['storage-url'] === undefined ? {} : { storageUrl: values['storage-url'] }) });
     const { config } = service;
     const logger = createLogger({ level: config.server.logLevel, name: config.info?.api });
