@@ -18,6 +18,8 @@ import { installValidation } from './validation.js';
 import { installErrorHandler } from './error-handler.js';
 import { installHealthRoute } from './health.js';
 import { installOpenApi } from './openapi.js';
+import type { FusionMetrics } from './metrics/registry.js';
+import { installObservability } from './telemetry/install.js';
 import type { CaseLoader, EventNotifier, FusionHost, RouteHandler, RouteSpec } from './host.js';
 import { buildRoute } from './route.js';
 import type { StorageMigration } from './storage/migrations.js';
@@ -67,6 +69,8 @@ export class FusionServer implements FusionHost {
   eventNotifier: EventNotifier | null = null;
   /** A random id of this server among the instances sharing one database (connection registries, leases). */
   readonly instanceId: string = randomUUID();
+  /** This server's Prometheus registry and series helpers (served at /api/metrics when `metrics.enabled`). */
+  readonly metrics: FusionMetrics;
   readonly #apis: FusionAPI[] = [];
   #storage: FusionStorage | null;
   readonly #ownsStorage: boolean;
@@ -97,6 +101,7 @@ export class FusionServer implements FusionHost {
     }) as unknown as FastifyInstance; // pino's Logger vs FastifyBaseLogger: the same object, typed twice
     installErrorHandler(this.fastify);
     installValidation(this.fastify);
+    this.metrics = installObservability(this.fastify, this.config);
     // JSON APIs: a text/plain body is refused with 415 rather than handed over as a string.
     this.fastify.removeContentTypeParser('text/plain');
     if (server.docs) installOpenApi(this.fastify, this.config);

@@ -5,6 +5,7 @@
  */
 import { Agent, request } from 'undici';
 import { isFusionError } from '../../../helper/errors.js';
+import { injectTraceContext } from '../../../helper/telemetry.js';
 import { FUSION_VERSION } from '../../../helper/version.js';
 import type { AddressPolicy } from './address-policy.js';
 import { checkLiteralHost, guardedLookup } from './guarded-lookup.js';
@@ -68,7 +69,7 @@ export class WebhookSender {
     };
     if (this.#keys.length > 0) headers['webhook-signature'] = signWebhook(this.#keys, message.webhookId, timestamp, message.body);
     if (this.#apiKey !== undefined) headers['x-fusion-notifier-token'] = this.#apiKey;
-    return headers;
+    return injectTraceContext(headers);
   }
 
   /** Makes one attempt; never throws (every failure is an outcome). */
