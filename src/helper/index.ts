@@ -28,3 +28,5 @@ export type { PubSubListener, PubSubOptions } from './pubsub.js';
 export { formatSseMessage, formatSseComment, SseParser } from './sse.js';
 export type { SseMessage, SseOutgoing } from './sse.js';
 export { FUSION_VERSION } from './version.js';
+export { withSpan, recordSpanError, injectTraceContext, extractTraceContext, serializeTraceContext, deserializeTraceContext, fusionTracer, FUSION_TRACER_NAME } from './telemetry.js';
+export type { TraceCarrier, WithSpanOptions } from './telemetry.js';

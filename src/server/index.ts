@@ -82,3 +82,8 @@ export type { FusionWebhookConfig, WebhookDispatcherOptions, WebhookHost, Delive
 // events (storage-backed bus, SSE with resume and presence)
 export { FusionEventAPI, EVENT_DEFAULTS, parseEventConfig, readEventConfig, PRUNE_LOCK_KEY, SSE_HEADERS, eventChannelName, listenToStorage } from './event/index.js';
 export type { FusionEventAPIOptions, NotifyOptions, EventClass, FusionEventConfig, EventSink, StoredEvent, PruneResult, NotificationChannelOptions } from './event/index.js';
+// metrics (per-server Prometheus registry, /api/metrics) and tracing switches
+export { FusionMetrics, FusionMetricsAPI, readMetricsConfig, METRICS_DEFAULTS, REQUEST_DURATION_SERIES } from './metrics/index.js';
+export type { FusionMetricsConfig, SeriesOptions, GaugeOptions, HistogramOptions } from './metrics/index.js';
+export { readTelemetryConfig, TELEMETRY_DEFAULTS } from './telemetry/index.js';
+export type { FusionTelemetryConfig } from './telemetry/index.js';
