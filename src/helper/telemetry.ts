@@ -57,12 +57,12 @@ export function injectTraceContext<C extends TraceCarrier>(carrier: C, from: Con
   return carrier;
 }
 
-/** A context whose parent is the trace written in `carrier` (the active context when it holds none). */
+/** A context whose parent is the trace written in `carrier`, keys in any case (the active context when it holds none). */
 export function extractTraceContext(carrier: Readonly<Record<string, string | string[] | undefined>> | null | undefined, base: Context = context.active()): Context {
   if (carrier === null || carrier === undefined) return base;
   return propagation.extract(base, carrier, {
     keys: (value) => Object.keys(value),
-    get: (value, key) => value[key] ?? value[key.toLowerCase()],
+    get: (value, key) => value[key] ?? value[Object.keys(value).find((name) => name.toLowerCase() === key) ?? key],
   });
 }
 
