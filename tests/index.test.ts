@@ -36,4 +36,14 @@ describe('public indexes', () => {
       'isFusionClientError',
     ]);
   });
+
+  it('export the observability API (metrics on the server index, tracing helpers on the helper index)', () => {
+    expect(typeof serverIndex.FusionMetrics).toBe('function');
+    expect(typeof serverIndex.FusionMetricsAPI).toBe('function');
+    expect(serverIndex.REQUEST_DURATION_SERIES).toBe('fusion_http_request_duration_seconds');
+    expect(typeof serverIndex.readTelemetryConfig).toBe('function');
+    for (const name of ['withSpan', 'injectTraceContext', 'extractTraceContext', 'serializeTraceContext', 'deserializeTraceContext'] as const) {
+      expect(typeof helperIndex[name]).toBe('function');
+    }
+  });
 });

@@ -31,3 +31,5 @@ export { FUSION_VERSION } from './version.js';
 export { FrameCodec, FramingError, checkFraming } from './framing.js';
 export type { CustomFraming, FrameEncoding, FrameSplitter, FramingOptions, LengthPrefixedFraming, LineFraming, TcpFrame } from './framing.js';
 export type { AfterReceiveHook, BeforeSendHook, FrameHookResult } from './frame-hooks.js';
+export { withSpan, recordSpanError, injectTraceContext, extractTraceContext, serializeTraceContext, deserializeTraceContext, fusionTracer, FUSION_TRACER_NAME } from './telemetry.js';
+export type { TraceCarrier, WithSpanOptions } from './telemetry.js';

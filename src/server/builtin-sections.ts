@@ -11,5 +11,6 @@ import './event/section.js';
 import './tcp/section.js';
 import './cloud/section.js';
 import './analyzer/section.js';
+import './metrics/section.js';
 
 export { apisFromSections } from './api-registry.js';

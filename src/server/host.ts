@@ -11,6 +11,7 @@ import type { FusionLogger } from '../helper/logging.js';
 import type { FusionAuthorizer } from './auth/authorizer.js';
 import type { FusionConfig } from './config.js';
 import type { JsonSchema } from './envelope.js';
+import type { FusionMetrics } from './metrics/registry.js';
 import type { CaseClass, FusionStorage } from './storage/storage.js';
 
 /** Loads a case by guid (the case API installs one that applies its own hooks). */
@@ -95,6 +96,8 @@ export interface FusionHost {
   readonly hasStorage: boolean;
   /** A stable id of this server process among the instances sharing one database. */
   readonly instanceId: string;
+  /** This server's metrics registry: modules register their series here (see docs/observability.md). */
+  readonly metrics: FusionMetrics;
   /** Installs the authorizer routes ask (the auth API calls it in setup). */
   setAuthorizer(authorizer: FusionAuthorizer | null): void;
   /** Installs the event publisher (the event API calls it in setup). */

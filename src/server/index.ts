@@ -114,3 +114,8 @@ export type { FusionTask, TaskContext, TaskRetry, TaskTrigger, TaskRunnerOptions
 // analyzers (analyses queued on pg-boss, worker pools, analysis routes)
 export { FusionAnalysisAPI, FusionAnalyzerPool, defineAnalyzer, readAnalyzersConfig, ANALYZER_DEFAULTS, PRIORITY_RANK, analyzerQueue } from './analyzer/index.js';
 export type { AnalysisContext, FusionAnalyzer, AnalyzerPoolOptions, AnalyzerPoolEvents, AnalyzerSettings, FusionAnalyzersConfig, QueueAnalysisBody } from './analyzer/index.js';
+// metrics (per-server Prometheus registry, /api/metrics) and tracing switches
+export { FusionMetrics, FusionMetricsAPI, readMetricsConfig, METRICS_DEFAULTS, REQUEST_DURATION_SERIES } from './metrics/index.js';
+export type { FusionMetricsConfig, SeriesOptions, GaugeOptions, HistogramOptions } from './metrics/index.js';
+export { readTelemetryConfig, TELEMETRY_DEFAULTS } from './telemetry/index.js';
+export type { FusionTelemetryConfig } from './telemetry/index.js';

@@ -21,6 +21,8 @@ import { frameworkErrorOptions, refuseConnect } from './framework-errors.js';
 import { applyHeadersTimeout, installBodyIdleTimeout, requestTimeoutOptions } from './request-timeouts.js';
 import { installHealthRoute } from './health.js';
 import { installOpenApi } from './openapi.js';
+import type { FusionMetrics } from './metrics/registry.js';
+import { installObservability } from './telemetry/install.js';
 import type { CaseLoader, EventNotifier, FusionHost, RouteHandler, RouteSpec } from './host.js';
 import { buildRoute } from './route.js';
 import type { StorageMigration } from './storage/migrations.js';
@@ -70,6 +72,8 @@ export class FusionServer implements FusionHost {
   eventNotifier: EventNotifier | null = null;
   /** A random id of this server among the instances sharing one database (connection registries, leases). */
   readonly instanceId: string = randomUUID();
+  /** This server's Prometheus registry and series helpers (served at /api/metrics when `metrics.enabled`). */
+  readonly metrics: FusionMetrics;
   readonly #apis: FusionAPI[] = [];
   #storage: FusionStorage | null;
   readonly #ownsStorage: boolean;
@@ -105,6 +109,7 @@ export class FusionServer implements FusionHost {
     refuseConnect(this.fastify.server);
     installBodyIdleTimeout(this.fastify, server);
     installValidation(this.fastify);
+    this.metrics = installObservability(this.fastify, this.config);
     // JSON APIs: strict UTF-8 JSON; other types only as an empty body (415 otherwise).
     installBodyParsers(this.fastify);
     if (server.docs) installOpenApi(this.fastify, this.config);

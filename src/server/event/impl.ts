@@ -17,6 +17,7 @@ import { openCaseStream } from './case-stream.js';
 import { readEventConfig } from './config.js';
 import type { FusionEventConfig } from './config.js';
 import { EventBus } from './event-bus.js';
+import { withNotifySpan } from './notify-span.js';
 import type { BusEvent } from './event-bus.js';
 import { appendEvent } from './event-log.js';
 import type { EventSink, StoredEvent } from './event-sink.js';
@@ -189,7 +190,11 @@ export class FusionEventAPI<E extends Event = Event> extends FusionAPI implement
    * Stores the event `category` about `caseObj` and hands it to the sinks, in one transaction,
    * then signals it: subscribers on every instance receive it once. Returns the stored event.
    */
-  async notify(category: string, caseObj: Case, ext: Record<string, unknown> | null = null, options: NotifyOptions = {}): Promise<StoredEvent> {
+  notify(category: string, caseObj: Case, ext: Record<string, unknown> | null = null, options: NotifyOptions = {}): Promise<StoredEvent> {
+    return withNotifySpan(category, caseObj, () => this.#notify(category, caseObj, ext, options));
+  }
+
+  async #notify(category: string, caseObj: Case, ext: Record<string, unknown> | null, options: NotifyOptions): Promise<StoredEvent> {
     const server = this.#started();
     if (typeof category !== 'string' || category === '') throw new TypeError('FusionEventAPI.notify: category must be a non-empty string');
     if (!(caseObj instanceof Case)) throw new TypeError('FusionEventAPI.notify: caseObj must be a Case (or a subclass instance)');

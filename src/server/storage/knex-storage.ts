@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { FusionError } from '../../helper/errors.js';
 import type { AdvisoryLocker, LockedFunction } from './advisory-lock.js';
 import { KnexQueries } from './knex-queries.js';
+import { traceStorageQueries } from './query-spans.js';
 import type { LockAttempt } from './keyed-mutex.js';
 import { applyMigrations, checkMigrations } from './migrations.js';
 import type { StorageMigration } from './migrations.js';
@@ -52,6 +53,7 @@ export class KnexStorage extends KnexQueries implements FusionStorage {
     this.#locker = options.locker;
     this.#migrations = [...options.migrations];
     this.#onClose = options.onClose;
+    traceStorageQueries(this.knex);
   }
 
   /** Applies pending migrations under an advisory lock (see MIGRATION_LOCK_KEY). */

@@ -148,6 +148,21 @@ export const FUSION_MIGRATIONS: readonly StorageMigration[] = [
   },
   // Cloud files and role assignments (src/server/cloud).
   CLOUD_MIGRATION,
+  {
+    // The trace context (W3C traceparent, JSON) of the request that caused a delivery, so the
+    // attempt, made later and maybe by another instance, continues that trace.
+    name: 'fusion/0005_webhook_trace_context',
+    async up(knex) {
+      await knex.schema.alterTable('fusion_webhook_delivery', (t) => {
+        t.text('trace_context').nullable();
+      });
+    },
+    async down(knex) {
+      await knex.schema.alterTable('fusion_webhook_delivery', (t) => {
+        t.dropColumn('trace_context');
+      });
+    },
+  },
 ];
 
 /** Checks a migration list: every entry has a non-empty unique name and an `up` function. */

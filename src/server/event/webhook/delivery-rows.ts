@@ -26,6 +26,8 @@ export interface ClaimedDelivery {
   /** This attempt's number (1 = first); the fencing token of its completion. */
   attempt: number;
   createdAt: Date;
+  /** Trace context of the request that caused the delivery (serializeTraceContext), or null. */
+  traceContext: string | null;
 }
 
 const ms = (param = '?'): string => `(${param}::double precision * interval '1 millisecond')`;
@@ -38,6 +40,7 @@ interface ClaimRow {
   body: string;
   attempt: number;
   created_at: Date | string;
+  trace_context: string | null;
 }
 
 /**
@@ -46,17 +49,17 @@ interface ClaimRow {
  */
 export async function insertDeliveries(
   trx: Knex | Knex.Transaction,
-  delivery: { eventId: string; webhookId: string; body: string; urls: readonly string[]; deadlineMs: number },
+  delivery: { eventId: string; webhookId: string; body: string; urls: readonly string[]; deadlineMs: number; traceContext?: string | null },
 ): Promise<string[]> {
   if (delivery.urls.length === 0) return [];
   const result = await trx.raw<{ rows: { url: string }[] }>(
-    `INSERT INTO ?? (event_id, webhook_id, url, body, attempt, next_attempt_at, deadline_at, status, created_at, updated_at)
-     SELECT ?::bigint, ?, t.url, ?, 0, now(), now() + ${ms()}, 'pending', now(), now()
+    `INSERT INTO ?? (event_id, webhook_id, url, body, attempt, next_attempt_at, deadline_at, status, created_at, updated_at, trace_context)
+     SELECT ?::bigint, ?, t.url, ?, 0, now(), now() + ${ms()}, 'pending', now(), now(), ?::text
        FROM unnest(?::text[]) AS t(url)
       WHERE NOT EXISTS (SELECT 1 FROM ?? e WHERE e.url = t.url AND e.disabled_at IS NOT NULL)
      ON CONFLICT (event_id, url) DO NOTHING
      RETURNING url`,
-    [DELIVERY_TABLE, delivery.eventId, delivery.webhookId, delivery.body, delivery.deadlineMs, [...delivery.urls], ENDPOINT_TABLE],
+    [DELIVERY_TABLE, delivery.eventId, delivery.webhookId, delivery.body, delivery.deadlineMs, delivery.traceContext ?? null, [...delivery.urls], ENDPOINT_TABLE],
   );
   return result.rows.map((row) => row.url);
 }
@@ -72,7 +75,7 @@ export async function claimDue(knex: Knex, limit: number, leaseMs: number): Prom
         ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED)
      UPDATE ?? d SET attempt = d.attempt + 1, next_attempt_at = now() + ${ms()}, updated_at = now()
        FROM due WHERE d.id = due.id
-     RETURNING d.id, d.event_id, d.webhook_id, d.url, d.body, d.attempt, d.created_at`,
+     RETURNING d.id, d.event_id, d.webhook_id, d.url, d.body, d.attempt, d.created_at, d.trace_context`,
     [DELIVERY_TABLE, limit, DELIVERY_TABLE, leaseMs],
   );
   return result.rows.map((row) => ({
@@ -83,6 +86,7 @@ export async function claimDue(knex: Knex, limit: number, leaseMs: number): Prom
     body: row.body,
     attempt: Number(row.attempt),
     createdAt: new Date(row.created_at),
+    traceContext: row.trace_context ?? null,
   }));
 }
 

@@ -11,6 +11,8 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Event } from '../../../concept/index.js';
 import type { FusionLogger } from '../../../helper/logging.js';
+import { serializeTraceContext } from '../../../helper/telemetry.js';
+import type { FusionMetrics } from '../../metrics/registry.js';
 import type { FusionStorage } from '../../storage/storage.js';
 import type { EventSink, StoredEvent } from '../event-sink.js';
 import { retryDelayMs } from './backoff.js';
@@ -18,7 +20,9 @@ import type { FusionWebhookConfig } from './config.js';
 import { claimDue, deliveredSince, disableEndpoint, disabledEndpoints, enableEndpoint, insertDeliveries, markDelivered, markFailed, markRetry, pruneFinished } from './delivery-rows.js';
 import type { ClaimedDelivery } from './delivery-rows.js';
 import { caseGuidOfEventBody } from './endpoint-secret.js';
+import { DeliveryTelemetry } from './delivery-telemetry.js';
 import { WebhookSender } from './webhook-sender.js';
+import type { AttemptOutcome } from './webhook-sender.js';
 import { policyOf, validateWebhookUrl } from './webhook-url.js';
 
 /** What the dispatcher needs of the server (a FusionServer fits). */
@@ -26,6 +30,8 @@ export interface WebhookHost {
   /** Read when first needed (after the server opened it). */
   readonly storage: FusionStorage;
   readonly logger: FusionLogger;
+  /** Where the attempt counter goes (a FusionServer's metrics); none: not counted. */
+  readonly metrics?: FusionMetrics;
 }
 
 /** Options for tests and tuning. */
@@ -49,6 +55,7 @@ export class WebhookDispatcher implements EventSink {
   readonly #closeGraceMs: number;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #abort = new AbortController();
+  readonly #telemetry: DeliveryTelemetry;
   #sender: WebhookSender | null = null;
   #loop: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
@@ -65,6 +72,7 @@ export class WebhookDispatcher implements EventSink {
     this.#log = host.logger.child({ module: 'server.event.webhook' });
     this.#random = options.random ?? Math.random;
     this.#closeGraceMs = options.closeGraceMs ?? Math.min(config.timeout * 1000, 5000);
+    this.#telemetry = new DeliveryTelemetry(host.metrics);
   }
 
   /** Milliseconds a claimed row stays invisible to other instances while its attempt runs. */
@@ -86,6 +94,7 @@ export class WebhookDispatcher implements EventSink {
       body: JSON.stringify(stored.event.toJSON()),
       urls,
       deadlineMs: this.config.deadline * 1000,
+      traceContext: serializeTraceContext(),
     });
     const skipped = urls.filter((url) => !inserted.includes(url));
     if (skipped.length > 0) this.#log.debug({ event_id: stored.id, skipped }, 'webhook: endpoints disabled (or enqueued already): skipped');
@@ -229,7 +238,9 @@ export class WebhookDispatcher implements EventSink {
   }
 
   #launch(row: ClaimedDelivery): void {
-    const attempt = this.#attempt(row)
+    const attempt = this.#telemetry
+      .run(row, () => this.#attempt(row))
+      .then(() => undefined)
       .catch((error: unknown) => this.#log.error({ err: error, delivery_id: row.id, url: row.url }, 'webhook: recording an attempt failed (retried after the lease)'))
       .finally(() => {
         this.#inFlight.delete(attempt);
@@ -238,7 +249,7 @@ export class WebhookDispatcher implements EventSink {
     this.#inFlight.add(attempt);
   }
 
-  async #attempt(row: ClaimedDelivery): Promise<void> {
+  async #attempt(row: ClaimedDelivery): Promise<AttemptOutcome> {
     const knex = this.#host.storage.knex;
     const outcome = await this.#sender!.send({ ...row, caseGuid: caseGuidOfEventBody(row.body) }, this.#abort.signal);
     const where = { delivery_id: row.id, event_id: row.eventId, url: row.url, attempt: row.attempt };
@@ -254,6 +265,7 @@ export class WebhookDispatcher implements EventSink {
     } else {
       await this.#retry(knex, row, outcome.error);
     }
+    return outcome;
   }
 
   async #retry(knex: Knex, row: ClaimedDelivery, error: string): Promise<void> {

@@ -7,6 +7,7 @@
  */
 import { Agent, request } from 'undici';
 import { isFusionError } from '../../../helper/errors.js';
+import { injectTraceContext } from '../../../helper/telemetry.js';
 import { FUSION_VERSION } from '../../../helper/version.js';
 import type { AddressPolicy } from './address-policy.js';
 import { checkLiteralHost, guardedLookup } from './guarded-lookup.js';
@@ -81,7 +82,7 @@ export class WebhookSender {
     const keys = trusted ? this.#keys : this.#endpointKeys(message);
     if (keys.length > 0) headers['webhook-signature'] = signWebhook(keys, message.webhookId, timestamp, message.body);
     if (trusted && this.#apiKey !== undefined) headers['x-fusion-notifier-token'] = this.#apiKey;
-    return headers;
+    return injectTraceContext(headers);
   }
 
   /** The derived keys of an untrusted (case) endpoint: one per global secret; none without a case. */
