@@ -25,6 +25,8 @@ export interface KnexStorageOptions {
   readonly locker: AdvisoryLocker;
   /** Every migration, in order (the framework's first). */
   readonly migrations: readonly StorageMigration[];
+  /** Called once, after the first `migrate()` that succeeds (saves a new PGlite database's migrated dump). */
+  readonly afterFirstMigration?: () => Promise<void>;
   /** Called once by `close()` after knex is destroyed (closes PGlite, releases locks). */
   readonly onClose?: () => Promise<void>;
 }
@@ -40,6 +42,7 @@ export class KnexStorage extends KnexQueries implements FusionStorage {
   readonly #locker: AdvisoryLocker;
   readonly #migrations: readonly StorageMigration[];
   readonly #onClose: (() => Promise<void>) | undefined;
+  #afterFirstMigration: (() => Promise<void>) | undefined;
   readonly #tx = new AsyncLocalStorage<TransactionStorage>();
   #closing: Promise<void> | undefined;
 
@@ -52,6 +55,7 @@ export class KnexStorage extends KnexQueries implements FusionStorage {
     this.#locker = options.locker;
     this.#migrations = [...options.migrations];
     this.#onClose = options.onClose;
+    this.#afterFirstMigration = options.afterFirstMigration;
   }
 
   /** Applies pending migrations under an advisory lock (see MIGRATION_LOCK_KEY). */
@@ -59,6 +63,9 @@ export class KnexStorage extends KnexQueries implements FusionStorage {
     await this.#locker.withLock(MIGRATION_LOCK_KEY, async () => {
       if (this.schema) await this.knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [this.schema]);
       await applyMigrations(this.knex, this.#migrations, this.schema);
+      const afterFirstMigration = this.#afterFirstMigration;
+      this.#afterFirstMigration = undefined;
+      await afterFirstMigration?.();
     });
   }
 
