@@ -15,7 +15,8 @@
  * migrations (names and code): the first test file of the first run pays create + migrate +
  * dump (~3 s), every other file in every worker only reads it (ms) and loads it. Within a
  * file the dump is kept in memory. Writes go through a temporary name and a rename, so
- * workers racing to create it are harmless.
+ * workers racing to create it are harmless. Instances run with the small shared buffers
+ * openStorage gives them (PGLITE_START_PARAMS), which also makes each load cheaper.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { FUSION_MIGRATIONS } from '../../src/server/storage/migrations.js';
 import { openPgliteStorage } from '../../src/server/storage/open-storage.js';
+import { PGLITE_START_PARAMS } from '../../src/server/storage/pglite-create.js';
 
 const CACHE_DIR = fileURLToPath(new URL('../../node_modules/.cache/fusion-test/', import.meta.url));
 const PREFIX = 'pglite-template-';
@@ -40,7 +42,7 @@ function templateKey(): string {
 }
 
 async function createTemplate(): Promise<Blob> {
-  const pglite = new PGlite();
+  const pglite = new PGlite({ startParams: [...PGLITE_START_PARAMS] });
   await pglite.waitReady;
   const storage = openPgliteStorage(pglite);
   try {
@@ -79,7 +81,7 @@ export async function newMigratedPglite(): Promise<PGlite> {
     template = undefined;
     throw error;
   });
-  const pglite = new PGlite({ loadDataDir: await template });
+  const pglite = new PGlite({ loadDataDir: await template, startParams: [...PGLITE_START_PARAMS] });
   await pglite.waitReady;
   return pglite;
 }

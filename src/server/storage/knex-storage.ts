@@ -26,6 +26,8 @@ export interface KnexStorageOptions {
   readonly locker: AdvisoryLocker;
   /** Every migration, in order (the framework's first). */
   readonly migrations: readonly StorageMigration[];
+  /** Called once, after the first `migrate()` that succeeds (saves a new PGlite database's migrated dump). */
+  readonly afterFirstMigration?: () => Promise<void>;
   /** Called once by `close()` after knex is destroyed (closes PGlite, releases locks). */
   readonly onClose?: () => Promise<void>;
 }
@@ -41,6 +43,7 @@ export class KnexStorage extends KnexQueries implements FusionStorage {
   readonly #locker: AdvisoryLocker;
   readonly #migrations: readonly StorageMigration[];
   readonly #onClose: (() => Promise<void>) | undefined;
+  #afterFirstMigration: (() => Promise<void>) | undefined;
   readonly #tx = new AsyncLocalStorage<TransactionStorage>();
   #closing: Promise<void> | undefined;
 
@@ -54,6 +57,7 @@ export class KnexStorage extends KnexQueries implements FusionStorage {
     this.#migrations = [...options.migrations];
     this.#onClose = options.onClose;
     traceStorageQueries(this.knex);
+    this.#afterFirstMigration = options.afterFirstMigration;
   }
 
   /** Applies pending migrations under an advisory lock (see MIGRATION_LOCK_KEY). */
@@ -61,6 +65,9 @@ export class KnexStorage extends KnexQueries implements FusionStorage {
     await this.#locker.withLock(MIGRATION_LOCK_KEY, async () => {
       if (this.schema) await this.knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [this.schema]);
       await applyMigrations(this.knex, this.#migrations, this.schema);
+      const afterFirstMigration = this.#afterFirstMigration;
+      this.#afterFirstMigration = undefined;
+      await afterFirstMigration?.();
     });
   }
 

@@ -1,5 +1,5 @@
 /** Opens a FusionStorage from its URL: postgres:// (pg pool), pglite://DIR, memory://. */
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import knex from 'knex';
 import type { Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
@@ -11,7 +11,10 @@ import { LocalLocker, PgAdvisoryLocker } from './advisory-lock.js';
 import { KnexStorage } from './knex-storage.js';
 import { FUSION_MIGRATIONS, checkMigrations } from './migrations.js';
 import type { StorageMigration } from './migrations.js';
+import { createPglite } from './pglite-create.js';
+import type { CreatedPglite } from './pglite-create.js';
 import { lockPgliteDir } from './pglite-dir-lock.js';
+import { migratedTemplateKey } from './pglite-template.js';
 import { parseStorageUrl } from './storage-url.js';
 
 /** The logger methods storage uses (a pino logger fits). */
@@ -55,15 +58,15 @@ export async function openStorage(url: string, options: OpenStorageOptions = {})
       onCompromised: (error) => loggerOf(options)().error(`storage lock of ${location.display} compromised: ${error.message}`),
     });
   }
-  let pglite: PGlite;
+  let created: CreatedPglite;
   try {
-    pglite = location.kind === 'pglite' ? new PGlite(location.dir) : new PGlite();
-    await pglite.waitReady;
+    const key = migratedTemplateKey(migrations, options.schema);
+    created = await createPglite(location.kind === 'pglite' ? location.dir : undefined, key, loggerOf(options)());
   } catch (error) {
     await release?.();
     throw new FusionError('FUSION_ERR_STORAGE', `cannot open ${location.display}: ${(error as Error).message}`, { cause: error });
   }
-  return pgliteStorage(pglite, location.kind, migrations, options, release);
+  return pgliteStorage(created.pglite, location.kind, migrations, options, release, created.afterFirstMigration);
 }
 
 /**
@@ -140,6 +143,7 @@ function pgliteStorage(
   migrations: StorageMigration[],
   options: OpenStorageOptions,
   release?: () => Promise<void>,
+  afterFirstMigration?: () => Promise<void>,
 ): KnexStorage {
   const db = knex({
     client: ClientPgLite,
@@ -155,6 +159,7 @@ function pgliteStorage(
     ...(options.schema ? { schema: options.schema } : {}),
     locker: new LocalLocker(),
     migrations,
+    ...(afterFirstMigration ? { afterFirstMigration } : {}),
     onClose: async () => {
       try {
         if (!pglite.closed) await pglite.close();

@@ -6,6 +6,9 @@ import { Case } from '../../../src/concept/index.js';
 import { openStorage } from '../../../src/server/storage/open-storage.js';
 import { freshStorage, quietLogger } from '../../helpers/storage.js';
 
+/** PGlite opens take seconds of CPU; on a loaded 2-core machine they need more than jest's default. */
+const SLOW_MS = 120_000;
+
 describe('openStorage', () => {
   let tmp: string;
 
@@ -55,7 +58,7 @@ describe('openStorage', () => {
     } finally {
       await second.close();
     }
-  });
+  }, SLOW_MS);
 
   it('refuses a second opener of the same pglite directory until the first closes', async () => {
     const url = `pglite://${join(tmp, 'locked')}`;
@@ -70,7 +73,7 @@ describe('openStorage', () => {
     }
     const again = await openStorage(url, { lockWaitMs: 0 });
     await again.close();
-  });
+  }, SLOW_MS);
 
   it('gives every memory:// storage its own database', async () => {
     const a = await freshStorage('pglite');
@@ -82,7 +85,7 @@ describe('openStorage', () => {
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
-  });
+  }, SLOW_MS);
 
   it('opens memory:// directly', async () => {
     const storage = await openStorage('memory://');
@@ -92,5 +95,5 @@ describe('openStorage', () => {
     } finally {
       await storage.close();
     }
-  });
+  }, SLOW_MS);
 });
