@@ -17,3 +17,5 @@ export { createWebhookReceiver } from './webhook-receiver.js';
 export type { WebhookReceiver, WebhookReceiverOptions, WebhookReceiverPluginOptions, WebhookHeaders, WebhookEventClass } from './webhook-receiver.js';
 export { FusionEventAPIClient } from './api/event.js';
 export type { FusionEventAPIClientOptions, SubscribeOptions, EventSubscription, EventClassLike } from './api/event.js';
+export { FusionRpcClient, FusionRpcError } from './api/rpc.js';
+export type { FusionRpcClientOptions, RpcJoinOptions, RpcJoinResult, RpcReconnectOptions, RpcStream, UntypedRpc } from './api/rpc.js';

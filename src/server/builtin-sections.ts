@@ -8,5 +8,6 @@ import './constant/section.js';
 import './case/section.js';
 import './download/section.js';
 import './event/section.js';
+import './rpc/section.js';
 
 export { apisFromSections } from './api-registry.js';

@@ -85,3 +85,6 @@ export type { FusionEventAPIOptions, NotifyOptions, EventClass, FusionEventConfi
 // connection registry (live connections of every instance, delivery across instances)
 export { ConnectionRegistry, connectionChannelName, CONNECTION_TABLE, CONNECTION_MESSAGE_TABLE, CONNECTION_MIGRATION } from './connection/index.js';
 export type { ConnectionKind, ConnectionRecord, ConnectionRegistryOptions, ConnectionSelector, ConnectionDeliveryHandler, InstanceMessageHandler, NewConnection, DeliverOptions } from './connection/index.js';
+// rpc (JSON-RPC 2.0 over WebSocket: methods, streams, reverse requests, channels with replay)
+export { FusionRpcAPI, RPC_DEFAULTS, readRpcConfig, defineRpc, RpcError, RPC_CODES, RPC_PROTOCOL, CLOSE_CODES, RPC_MIGRATION } from './rpc/index.js';
+export type { FusionRpcAPIOptions, ReverseRequestOptions, ReverseAnswer, ReverseOffline, RpcChannelOptions, FusionRpcConfig, RpcCall, RpcConnectionInfo, RpcCodecName, RpcDefinitions, RpcHandler, RpcMethodDefinition, RpcMethodOptions, RpcParamsClass, RpcParamsOf, RpcResultOf, RpcItemOf, RpcHooks, RpcFrame, RpcErrorObject } from './rpc/index.js';
