@@ -123,10 +123,7 @@ export class ChannelHub {
    * after `since` (or a reset when too old), then live messages. Joining twice is harmless.
    */
   async join(channel: string, subscriber: ChannelSubscriber, username: string | null, since: number | null): Promise<JoinResult> {
-    await this.#storage.knex.raw(
-      `INSERT INTO ${CHANNEL_MEMBER_TABLE} (channel, connection_id, username) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-      [channel, subscriber.connectionId, username],
-    );
+    await this.addMember(channel, subscriber.connectionId, username);
     let room = this.#rooms.get(channel);
     if (room === undefined) {
       room = { lastId: Number.MAX_SAFE_INTEGER, members: new Map() };
@@ -171,8 +168,18 @@ export class ChannelHub {
     const room = this.#rooms.get(channel);
     const was = room?.members.delete(subscriber) ?? false;
     if (room !== undefined && room.members.size === 0) this.#rooms.delete(channel);
-    await this.#storage.knex.raw(`DELETE FROM ${CHANNEL_MEMBER_TABLE} WHERE channel = ? AND connection_id = ?`, [channel, subscriber.connectionId]);
+    await this.removeMember(channel, subscriber.connectionId);
     return was;
+  }
+
+  /** Records a member (for presence) without a room: channels whose messages come from elsewhere (case events). */
+  async addMember(channel: string, connectionId: string, username: string | null): Promise<void> {
+    await this.#storage.knex.raw(`INSERT INTO ${CHANNEL_MEMBER_TABLE} (channel, connection_id, username) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, [channel, connectionId, username]);
+  }
+
+  /** Deletes a member row. */
+  async removeMember(channel: string, connectionId: string): Promise<void> {
+    await this.#storage.knex.raw(`DELETE FROM ${CHANNEL_MEMBER_TABLE} WHERE channel = ? AND connection_id = ?`, [channel, connectionId]);
   }
 
   /** Removes `subscriber` from every local room (its connection closed; its member rows go with its connection row). */

@@ -18,6 +18,7 @@ import { applyOwnMigrations } from '../connection/tables.js';
 import type { NotificationChannelOptions } from '../event/notification-channel.js';
 import type { FusionHost } from '../host.js';
 import { registerBuiltinMethods } from './builtins.js';
+import { CASE_CHANNEL, CaseChannels, authorizeCaseChannel } from './case-channel.js';
 import { ChannelHub } from './channels.js';
 import type { JoinResult } from './channels.js';
 import { readRpcConfig } from './config.js';
@@ -100,6 +101,7 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
   #server: FusionHost | null = null;
   #registry: ConnectionRegistry | null = null;
   #hub: ChannelHub | null = null;
+  #cases: CaseChannels | null = null;
   #stop: AbortController | null = null;
   #loops: Promise<void>[] = [];
   #pings: NodeJS.Timeout | null = null;
@@ -213,6 +215,11 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
     const hub = new ChannelHub({ storage: server.storage, logger: server.logger, ...(listen ? { listen } : {}) });
     await hub.start();
     this.#hub = hub;
+    if (server.eventNotifier !== null) {
+      const cases = new CaseChannels(server, server.logger, listen);
+      await cases.start();
+      this.#cases = cases;
+    }
     registry.handle('rpc', (connectionId, payload) => this.#onDelivery(connectionId, payload));
     registry.handleInstance('rpc.reply', (payload) => this.#onReply(payload));
     this.#stop = new AbortController();
@@ -233,6 +240,7 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
     this.#pings = null;
     await this.#closeConnections();
     await Promise.allSettled(this.#loops);
+    await this.#cases?.close();
     await this.#hub?.close();
     await this.#registry?.close();
     for (const waiter of this.#waiters.values()) waiter.done();
@@ -321,16 +329,34 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
 
   /** Joins a channel after its authorization hook. */
   async join(connection: RpcConnection, channel: string, since: number | null): Promise<JoinResult> {
+    const { hub } = this.#started();
     await this.#authorizeChannel(connection, channel);
-    const result = await this.#started().hub.join(channel, connection, connection.identity.username, since);
+    if (this.#isCaseChannel(channel)) {
+      await hub.addMember(channel, connection.id, connection.identity.username);
+      const { last_id } = await this.#cases!.join(channel, connection, since);
+      connection.channels.add(channel);
+      return { members: await hub.presence(channel), last_id };
+    }
+    const result = await hub.join(channel, connection, connection.identity.username, since);
     connection.channels.add(channel);
     return result;
   }
 
   /** Leaves a channel. */
   async leave(connection: RpcConnection, channel: string): Promise<boolean> {
+    const { hub } = this.#started();
     connection.channels.delete(channel);
-    return this.#started().hub.leave(channel, connection);
+    if (this.#isCaseChannel(channel)) {
+      const was = this.#cases!.leave(channel, connection);
+      await hub.removeMember(channel, connection.id);
+      return was;
+    }
+    return hub.leave(channel, connection);
+  }
+
+  /** Channels with members on this instance (rooms close when their last local member leaves). */
+  get roomCount(): number {
+    return this.#hub?.roomCount ?? 0;
   }
 
   /** Records the client type in the registry. */
@@ -349,6 +375,7 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
   closed(connection: RpcConnection, code: number, reason: string): void {
     this.#connections.delete(connection.id);
     this.#hub?.forget(connection);
+    this.#cases?.forget(connection);
     const registry = this.#registry;
     void (async () => {
       try {
@@ -374,7 +401,15 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
     return { registry: this.#registry, hub: this.#hub };
   }
 
+  #isCaseChannel(channel: string): boolean {
+    return this.#cases !== null && CASE_CHANNEL.test(channel);
+  }
+
   async #authorizeChannel(connection: RpcConnection, channel: string): Promise<void> {
+    if (this.#isCaseChannel(channel)) {
+      await authorizeCaseChannel(this.#host(), (operation, context) => this.authorize(connection, operation, context), channel);
+      return;
+    }
     const rule = this.#channels.find((candidate) => candidate.pattern.test(channel));
     if (rule === undefined) throw new FusionError('FUSION_ERR_FORBIDDEN', `channel ${JSON.stringify(channel.slice(0, 100))} is not declared by the service`);
     let allowed: boolean;
