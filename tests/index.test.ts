@@ -30,6 +30,8 @@ describe('public indexes', () => {
       'FusionDownloadAPIClient',
       'FusionEventAPIClient',
       'FusionInfoAPIClient',
+      'FusionRpcClient',
+      'FusionRpcError',
       'FusionTcpClient',
       'createWebhookReceiver',
       'encodeCloudPath',

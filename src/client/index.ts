@@ -22,3 +22,5 @@ export type { FusionTcpClientOptions, TcpClientConnectHandler, TcpClientDisconne
 export { FusionCloudAPIClient, encodeCloudPath } from './api/cloud.js';
 export type { FusionCloudAPIClientOptions, CloudEntryInfo, CloudPermissionsInfo, CloudRoleAssignment, CloudPrincipalRef, CloudUploadOptions, CloudDownloadOptions } from './api/cloud.js';
 export { FusionAnalysisAPIClient } from './api/analysis.js';
+export { FusionRpcClient, FusionRpcError } from './api/rpc.js';
+export type { FusionRpcClientOptions, RpcJoinOptions, RpcJoinResult, RpcReconnectOptions, RpcStream, UntypedRpc } from './api/rpc.js';

@@ -68,6 +68,12 @@ export const FUSION_ERRORS = {
   FUSION_ERR_URI_TOO_LONG: { status: 414, hint: 'Shorten the URL: a path parameter is longer than the server accepts.' },
   FUSION_ERR_HEADERS_TOO_LARGE: { status: 431, hint: 'Send fewer or smaller headers (cookies included).' },
   FUSION_ERR_TOO_MANY_STREAMS: { status: 429, hint: 'Close some of your open event streams, or raise event.max_streams_per_identity.' },
+  FUSION_ERR_RPC_PARSE: { status: 400, hint: 'Send each WebSocket text frame as one JSON-RPC 2.0 object in valid JSON.' },
+  FUSION_ERR_RPC_INVALID_REQUEST: { status: 400, hint: 'Send {"jsonrpc":"2.0","id":N,"method":"name","params":{...}} (see docs/rpc.md).' },
+  FUSION_ERR_RPC_METHOD_NOT_FOUND: { status: 404, hint: 'Call a method the service registers (check the name and your client_type).' },
+  FUSION_ERR_RPC_CANCELLED: { status: 499, hint: 'The call was cancelled (rpc.cancel, a closed connection or a shutdown): send it again if still needed.' },
+  FUSION_ERR_RPC_TICKET: { status: 401, hint: 'Get a new ticket from POST /api/rpc/ticket: a ticket works once, within 30 seconds.' },
+  FUSION_ERR_RPC_ORIGIN: { status: 403, hint: 'Open the WebSocket from the service own origin, or list yours in rpc.allowed_origins.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 /** A stable, machine-readable error code: match on it rather than on messages or classes. */

@@ -12,5 +12,6 @@ import './tcp/section.js';
 import './cloud/section.js';
 import './analyzer/section.js';
 import './metrics/section.js';
+import './rpc/section.js';
 
 export { apisFromSections } from './api-registry.js';

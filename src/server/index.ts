@@ -119,3 +119,6 @@ export { FusionMetrics, FusionMetricsAPI, readMetricsConfig, METRICS_DEFAULTS, R
 export type { FusionMetricsConfig, SeriesOptions, GaugeOptions, HistogramOptions } from './metrics/index.js';
 export { readTelemetryConfig, TELEMETRY_DEFAULTS } from './telemetry/index.js';
 export type { FusionTelemetryConfig } from './telemetry/index.js';
+// rpc (JSON-RPC 2.0 over WebSocket: methods, streams, reverse requests, channels with replay)
+export { FusionRpcAPI, RPC_DEFAULTS, readRpcConfig, defineRpc, RpcError, RPC_CODES, RPC_PROTOCOL, CLOSE_CODES, RPC_MIGRATION } from './rpc/index.js';
+export type { FusionRpcAPIOptions, ReverseRequestOptions, ReverseAnswer, ReverseOffline, RpcChannelOptions, FusionRpcConfig, RpcCall, RpcConnectionInfo, RpcCodecName, RpcDefinitions, RpcHandler, RpcMethodDefinition, RpcMethodOptions, RpcParamsClass, RpcParamsOf, RpcResultOf, RpcItemOf, RpcHooks, RpcFrame, RpcErrorObject } from './rpc/index.js';
