@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { FusionAuthAPIClient } from '../../src/client/api/auth.js';
+import { FusionClient } from '../../src/client/client.js';
 import { runFusion } from '../cli/run-fusion.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -91,5 +93,32 @@ describe('the packed package', () => {
     if (run.code !== 0) throw new Error(`npm test in the scaffold exited ${run.code}:\n${run.stdout}\n${run.stderr}`);
     expect(run.stdout).toMatch(/# pass 2\b/);
     expect(run.stdout).toMatch(/# fail 0\b/);
+  }, 240_000);
+
+  it('fusion init: the scaffold serves as its README says (npm start = fusion serve --config config.yaml)', async () => {
+    const child = spawn(join(service, 'node_modules', '.bin', 'fusion'), ['serve', '--config', 'config.yaml', '--port', '0'], { cwd: service, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    let client: FusionClient | undefined;
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const onData = (chunk: Buffer): void => {
+          output += chunk.toString();
+          const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+          if (match) resolve(match[1]!);
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        void exited.then((code) => reject(new Error(`fusion serve exited ${code}:\n${output}`)));
+      });
+      client = new FusionClient({ baseUrl: url });
+      const password = (await readFile(join(service, '.fusion-password'), 'utf8')).trim();
+      await new FusionAuthAPIClient({ client }).login('admin', password);
+      expect(await client.get('/api/hello')).toEqual({ message: 'Hello, admin' });
+    } finally {
+      await client?.close();
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   }, 240_000);
 });

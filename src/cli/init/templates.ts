@@ -27,7 +27,7 @@ export function packageJson(v: ScaffoldValues): string {
     private: true,
     type: 'module',
     scripts: { start: 'fusion serve --config config.yaml', test: 'node --test' },
-    engines: { node: '>=20.19' },
+    engines: { node: '>=22' },
     dependencies: { 'fusion-framework': v.framework },
   };
   return `${JSON.stringify(manifest, null, 2)}\n`;
