@@ -40,7 +40,7 @@ if (availability.kind === 'missing' && !availability.reason.startsWith('FUSION_T
 
     beforeAll(async () => {
       if (endpoint === null) throw new Error('no S3 endpoint');
-      cloud = await startCloud({ storage: getStorage(), cloud: { driver: 's3', max_file_bytes: 24 * 1024 * 1024, s3: { endpoint, bucket, ...S3_TEST_KEYS } } });
+      cloud = await startCloud({ storage: getStorage(), cloud: { driver: 's3', max_file_bytes: 12 * 1024 * 1024, s3: { endpoint, bucket, ...S3_TEST_KEYS } } });
       work = await mkdtemp(join(tmpdir(), 'fusion-cloud-s3-'));
     }, 60_000);
     afterAll(async () => {
@@ -79,7 +79,7 @@ if (availability.kind === 'missing' && !availability.reason.startsWith('FUSION_T
 
     it('stores a multipart-sized file whole (sha256 checked), serves ranges, replaces it with overwrite', async () => {
       await cloud.service.createDirectory('/big');
-      const body = randomBytes(20 * 1024 * 1024);
+      const body = randomBytes(10 * 1024 * 1024);
       const local = join(work, 'big.bin');
       await writeFile(local, body);
       const entry = await cloud.service.upload(local, '/big/file.bin');
@@ -118,7 +118,7 @@ if (availability.kind === 'missing' && !availability.reason.startsWith('FUSION_T
       await cloud.service.createDirectory('/refused');
       const stream = Readable.from(
         (function* () {
-          for (let i = 0; i < 26; i++) yield Buffer.alloc(1024 * 1024, i);
+          for (let i = 0; i < 13; i++) yield Buffer.alloc(1024 * 1024, i);
         })(),
       );
       await expect(cloud.service.upload(stream, '/refused/big.bin')).rejects.toMatchObject({ status: 413, code: 'FUSION_ERR_CLOUD_TOO_LARGE' });
