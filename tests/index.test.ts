@@ -28,6 +28,8 @@ describe('public indexes', () => {
       'FusionDownloadAPIClient',
       'FusionEventAPIClient',
       'FusionInfoAPIClient',
+      'FusionRpcClient',
+      'FusionRpcError',
       'FusionTcpClient',
       'createWebhookReceiver',
       'isFusionClientError',

@@ -19,3 +19,5 @@ export { FusionEventAPIClient } from './api/event.js';
 export type { FusionEventAPIClientOptions, SubscribeOptions, EventSubscription, EventClassLike } from './api/event.js';
 export { FusionTcpClient } from './tcp-client.js';
 export type { FusionTcpClientOptions, TcpClientConnectHandler, TcpClientDisconnectHandler, TcpClientMessageHandler, TcpReconnectOptions } from './tcp-client.js';
+export { FusionRpcClient, FusionRpcError } from './api/rpc.js';
+export type { FusionRpcClientOptions, RpcJoinOptions, RpcJoinResult, RpcReconnectOptions, RpcStream, UntypedRpc } from './api/rpc.js';

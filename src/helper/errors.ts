@@ -51,6 +51,12 @@ export const FUSION_ERRORS = {
   FUSION_ERR_TCP_FRAMING: { status: 400, hint: 'The bytes do not fit the framing (frame over max_frame_bytes, delimiter inside a line frame, or a splitter refusal): check both ends use the same framing and limit.' },
   FUSION_ERR_TCP_QUEUE_FULL: { status: 503, hint: 'The TCP client is disconnected and its send queue is full: wait for the connection (onConnect) or raise maxQueuedFrames.' },
   FUSION_ERR_TCP_CLOSED: { status: 503, hint: 'The TCP client was closed: create a new FusionTcpClient.' },
+  FUSION_ERR_RPC_PARSE: { status: 400, hint: 'Send each WebSocket text frame as one JSON-RPC 2.0 object in valid JSON.' },
+  FUSION_ERR_RPC_INVALID_REQUEST: { status: 400, hint: 'Send {"jsonrpc":"2.0","id":N,"method":"name","params":{...}} (see docs/rpc.md).' },
+  FUSION_ERR_RPC_METHOD_NOT_FOUND: { status: 404, hint: 'Call a method the service registers (check the name and your client_type).' },
+  FUSION_ERR_RPC_CANCELLED: { status: 499, hint: 'The call was cancelled (rpc.cancel, a closed connection or a shutdown): send it again if still needed.' },
+  FUSION_ERR_RPC_TICKET: { status: 401, hint: 'Get a new ticket from POST /api/rpc/ticket: a ticket works once, within 30 seconds.' },
+  FUSION_ERR_RPC_ORIGIN: { status: 403, hint: 'Open the WebSocket from the service own origin, or list yours in rpc.allowed_origins.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 /** A stable, machine-readable error code: match on it rather than on messages or classes. */

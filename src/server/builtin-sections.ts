@@ -9,5 +9,6 @@ import './case/section.js';
 import './download/section.js';
 import './event/section.js';
 import './tcp/section.js';
+import './rpc/section.js';
 
 export { apisFromSections } from './api-registry.js';

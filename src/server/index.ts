@@ -105,3 +105,6 @@ export type {
 } from './tcp/index.js';
 export { acquireConnectionRegistry, releaseConnectionRegistry } from './connection/shared.js';
 export type { SharedRegistryOptions } from './connection/shared.js';
+// rpc (JSON-RPC 2.0 over WebSocket: methods, streams, reverse requests, channels with replay)
+export { FusionRpcAPI, RPC_DEFAULTS, readRpcConfig, defineRpc, RpcError, RPC_CODES, RPC_PROTOCOL, CLOSE_CODES, RPC_MIGRATION } from './rpc/index.js';
+export type { FusionRpcAPIOptions, ReverseRequestOptions, ReverseAnswer, ReverseOffline, RpcChannelOptions, FusionRpcConfig, RpcCall, RpcConnectionInfo, RpcCodecName, RpcDefinitions, RpcHandler, RpcMethodDefinition, RpcMethodOptions, RpcParamsClass, RpcParamsOf, RpcResultOf, RpcItemOf, RpcHooks, RpcFrame, RpcErrorObject } from './rpc/index.js';

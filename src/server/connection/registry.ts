@@ -21,6 +21,7 @@ import { every } from '../../helper/timer.js';
 import { listenToStorage } from '../event/notification-channel.js';
 import type { NotificationChannel, NotificationChannelOptions } from '../event/notification-channel.js';
 import type { FusionStorage } from '../storage/storage.js';
+import { CoalescedRun } from './coalesced-run.js';
 import { CONNECTION_MESSAGE_TABLE, CONNECTION_MIGRATION, CONNECTION_TABLE, applyOwnMigrations } from './tables.js';
 
 /** What carries a connection. */
@@ -194,10 +195,12 @@ export class ConnectionRegistry {
   #listener: NotificationChannel | null = null;
   #stop: AbortController | null = null;
   #loop: Promise<void> | null = null;
-  #draining: Promise<void> | null = null;
-  #drainAgain = false;
   #started = false;
   #closed = false;
+  readonly #drainer = new CoalescedRun(
+    () => this.#drain(),
+    (error) => this.#logger.error({ err: error }, 'connection registry: reading payloads failed; retrying on the next heartbeat'),
+  );
 
   constructor(options: ConnectionRegistryOptions) {
     if (typeof options.instanceId !== 'string' || options.instanceId === '') throw new TypeError('ConnectionRegistry: instanceId must be a non-empty string');
@@ -234,9 +237,9 @@ export class ConnectionRegistry {
       this.channel,
       {
         onNotify: (payload) => {
-          if (payload === this.instanceId) this.#pump();
+          if (payload === this.instanceId) this.#drainer.request();
         },
-        onReconnect: () => this.#pump(),
+        onReconnect: () => this.#drainer.request(),
         onError: (error) => this.#logger.warn({ err: error, channel: this.channel }, 'connection registry: listen connection lost; reconnecting'),
       },
       this.#listenOptions,
@@ -247,7 +250,7 @@ export class ConnectionRegistry {
       signal: this.#stop.signal,
       onError: (error) => this.#logger.warn({ err: error }, 'connection registry: heartbeat failed'),
     });
-    this.#pump();
+    this.#drainer.request();
   }
 
   /**
@@ -262,7 +265,7 @@ export class ConnectionRegistry {
     const listener = this.#listener;
     this.#listener = null;
     await listener?.close();
-    await this.#draining?.catch(() => undefined);
+    await this.#drainer.stop();
     this.#local.clear();
     this.#handlers.clear();
     this.#instanceHandlers.clear();
@@ -402,7 +405,7 @@ export class ConnectionRegistry {
     }
     const swept = await this.sweep();
     if (swept.length > 0) this.#onExpired?.(swept);
-    this.#pump();
+    this.#drainer.request();
   }
 
   /** Deletes expired rows of any instance (and payloads nobody consumed within a lease); returns the connections swept. */
@@ -464,23 +467,6 @@ export class ConnectionRegistry {
   }
 
   /** Runs #drain unless it runs already (then it runs once more after). */
-  #pump(): void {
-    if (this.#closed || !this.#started) return;
-    if (this.#draining !== null) {
-      this.#drainAgain = true;
-      return;
-    }
-    this.#draining = this.#drain()
-      .catch((error: unknown) => this.#logger.error({ err: error }, 'connection registry: reading payloads failed; retrying on the next heartbeat'))
-      .finally(() => {
-        this.#draining = null;
-        if (this.#drainAgain) {
-          this.#drainAgain = false;
-          this.#pump();
-        }
-      });
-  }
-
   async #drain(): Promise<void> {
     const result = await this.#storage.knex.raw(
       `DELETE FROM ${CONNECTION_MESSAGE_TABLE} WHERE instance_id = ?

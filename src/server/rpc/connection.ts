@@ -1,0 +1,433 @@
+/**
+ * One RPC WebSocket: reads frames (a bad one is answered with an error frame, never a close),
+ * runs calls with their limits (rate, in flight, timeout, cancel), streams, sends reverse
+ * requests and routes their answers, and writes frames through `beforeSend` with a bound on
+ * what the peer has not read (1013 past it).
+ */
+import type { FastifyRequest } from 'fastify';
+import type { RawData, WebSocket } from 'ws';
+import type { Identity } from '../../concept/index.js';
+import { fusionSerializer } from '../../concept/index.js';
+import { FusionError } from '../../helper/errors.js';
+import type { FusionLogger } from '../../helper/logging.js';
+import type { ChannelSubscriber, JoinResult } from './channels.js';
+import type { FusionRpcConfig } from './config.js';
+import type { RpcCodecName, RpcConnectionInfo } from './define.js';
+import type { RegisteredMethod } from './methods.js';
+import { CLOSE_CODES, RPC_PROTOCOL, classifyFrame, idOf, protocolError, toRpcError } from './protocol.js';
+import type { RpcErrorObject, RpcRequestFrame, RpcResponseFrame } from './protocol.js';
+
+/** A frame as hooks see it (a parsed JSON-RPC object). */
+export type RpcFrame = Record<string, unknown>;
+
+/** Hooks around connections and frames (each optional). */
+export interface RpcHooks {
+  /** After the upgrade, before the first frame is read. */
+  onConnect?(connection: RpcConnectionInfo): void | Promise<void>;
+  /** After the socket closed (code and reason as received or sent). */
+  onDisconnect?(connection: RpcConnectionInfo, code: number, reason: string): void | Promise<void>;
+  /** Each parsed incoming frame: return it (or a replacement) to go on, null to drop it; a throw answers with that error. */
+  afterReceive?(connection: RpcConnectionInfo, frame: RpcFrame): RpcFrame | null | Promise<RpcFrame | null>;
+  /** Each outgoing frame: return it (or a replacement) to send, null to refuse it. Synchronous. */
+  beforeSend?(connection: RpcConnectionInfo, frame: RpcFrame): RpcFrame | null;
+}
+
+/** What a connection asks of the API that owns it. */
+export interface RpcConnectionHost {
+  readonly config: FusionRpcConfig;
+  readonly logger: FusionLogger;
+  readonly hooks: RpcHooks;
+  /** The method `name` (built-in or registered), or undefined. */
+  findMethod(name: string): RegisteredMethod | undefined;
+  /** Authorizes `operation` for the connection's credentials (throws 401/403 FusionErrors). */
+  authorize(connection: RpcConnection, operation: string, context?: Record<string, unknown>): Promise<Identity>;
+  /** Joins a channel (after its authorization hook). */
+  join(connection: RpcConnection, channel: string, since: number | null): Promise<JoinResult>;
+  /** Leaves a channel. */
+  leave(connection: RpcConnection, channel: string): Promise<boolean>;
+  /** Usernames in a channel (the caller must be a member or allowed to join). */
+  presence(connection: RpcConnection, channel: string): Promise<string[]>;
+  /** The client answered (or failed) reverse request `rid` sent by instance `from`. */
+  reverseAnswered(connection: RpcConnection, from: string, rid: string, answer: { result?: unknown; error?: RpcErrorObject }): void;
+  /** `rpc.hello` set the connection's client type. */
+  classified(connection: RpcConnection): void;
+  /** The socket closed. */
+  closed(connection: RpcConnection, code: number, reason: string): void;
+}
+
+interface PendingReverse {
+  rid: string;
+  from: string;
+}
+
+/** One WebSocket peer (see the file comment). */
+export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
+  readonly id: string;
+  readonly connectionId: string;
+  readonly identity: Identity;
+  readonly remoteAddress: string;
+  /** The upgrade request (its credential headers authorize calls). */
+  readonly request: FastifyRequest;
+  clientType: string | null = null;
+  codec: RpcCodecName = 'json';
+  /** Channels joined on this connection. */
+  readonly channels = new Set<string>();
+  /** False once a ping went unanswered (the heartbeat closes it at the next one). */
+  alive = true;
+  readonly #socket: WebSocket;
+  readonly #host: RpcConnectionHost;
+  readonly #inFlight = new Map<number | string, AbortController>();
+  readonly #reverse = new Map<string, PendingReverse>();
+  #helloed = false;
+  #tokens: number;
+  #refilled = Date.now();
+  #reverseSeq = 0;
+  #closing = false;
+  #drained: (() => void) | null = null;
+
+  constructor(options: { id: string; socket: WebSocket; request: FastifyRequest; identity: Identity; host: RpcConnectionHost }) {
+    this.id = options.id;
+    this.connectionId = options.id;
+    this.#socket = options.socket;
+    this.request = options.request;
+    this.identity = options.identity;
+    this.remoteAddress = options.request.ip;
+    this.#host = options.host;
+    this.#tokens = options.host.config.rate;
+    const socket = options.socket;
+    socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
+    socket.on('pong', () => {
+      this.alive = true;
+    });
+    socket.on('close', (code, reason) => this.#onClose(code, reason.toString()));
+  }
+
+  /** Calls running now. */
+  get inFlightCount(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Sends a ping; closes the peer if the previous one got no pong. */
+  heartbeat(): void {
+    if (!this.alive) {
+      this.#socket.terminate();
+      return;
+    }
+    this.alive = false;
+    this.#socket.ping();
+  }
+
+  /** Sends `rpc.message`. */
+  message(channel: string, id: number, data: unknown): void {
+    this.#notify('rpc.message', { channel, id, data: this.#encode(data) });
+  }
+
+  /** Sends `rpc.reset`. */
+  reset(channel: string, lastId: number): void {
+    this.#notify('rpc.reset', { channel, last_id: lastId });
+  }
+
+  /** Sends reverse request `rid` (from instance `from`) to the client. */
+  reverseRequest(from: string, rid: string, method: string, params: unknown): void {
+    const id = `r${++this.#reverseSeq}`;
+    this.#reverse.set(id, { rid, from });
+    if (!this.#send({ jsonrpc: '2.0', id, method, params: this.#encode(params) })) {
+      this.#reverse.delete(id);
+      this.#host.reverseAnswered(this, from, rid, { error: { code: -32603, message: 'the request could not be sent', data: { code: 'FUSION_ERR_CONNECTION' } } });
+    }
+  }
+
+  /**
+   * Graceful close: waits up to `graceMs` for calls in flight, cancels the rest, closes with
+   * `code` (1001 at shutdown).
+   */
+  async shutdown(code: number, reason: string, graceMs: number): Promise<void> {
+    this.#closing = true;
+    if (this.#inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          this.#drained = resolve;
+        }),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      for (const controller of this.#inFlight.values()) controller.abort(protocolError.cancelled('the server is shutting down'));
+    }
+    this.close(code, reason);
+  }
+
+  /** Closes the socket with `code`. */
+  close(code: number, reason: string): void {
+    this.#closing = true;
+    if (this.#socket.readyState === this.#socket.OPEN || this.#socket.readyState === this.#socket.CONNECTING) this.#socket.close(code, reason.slice(0, 120));
+  }
+
+  #onMessage(data: RawData, isBinary: boolean): void {
+    this.alive = true;
+    if (isBinary) {
+      this.#error(null, protocolError.invalid('binary frames are not supported: send JSON text frames'));
+      return;
+    }
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      this.#error(null, protocolError.parse((error as Error).message));
+      return;
+    }
+    void this.#handle(value).catch((error: unknown) => {
+      this.#host.logger.error({ err: error, connection: this.id }, 'rpc: handling a frame failed');
+      this.#error(idOf(value), error);
+    });
+  }
+
+  async #handle(value: unknown): Promise<void> {
+    const hook = this.#host.hooks.afterReceive;
+    if (hook !== undefined && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      const replaced = await hook(this, value as RpcFrame);
+      if (replaced === null) return;
+      value = replaced;
+    }
+    let incoming;
+    try {
+      incoming = classifyFrame(value);
+    } catch (error) {
+      this.#error(idOf(value), error);
+      return;
+    }
+    if (incoming.kind === 'response') {
+      this.#onResponse(incoming.frame);
+      return;
+    }
+    if (incoming.kind === 'notification') {
+      this.#onNotification(incoming.frame);
+      return;
+    }
+    await this.#onRequest(incoming.frame, incoming.id);
+  }
+
+  #onResponse(frame: RpcResponseFrame): void {
+    const pending = typeof frame.id === 'string' ? this.#reverse.get(frame.id) : undefined;
+    if (pending === undefined) {
+      this.#error(null, protocolError.invalid(`no request of the server has id ${JSON.stringify(frame.id)}`));
+      return;
+    }
+    this.#reverse.delete(frame.id as string);
+    if (frame.error !== undefined) {
+      const error = frame.error as Partial<RpcErrorObject>;
+      this.#host.reverseAnswered(this, pending.from, pending.rid, {
+        error: { code: typeof error.code === 'number' ? error.code : -32603, message: typeof error.message === 'string' ? error.message : 'error', ...(error.data ? { data: error.data } : {}) },
+      });
+      return;
+    }
+    this.#host.reverseAnswered(this, pending.from, pending.rid, { result: this.#decode(frame.result) });
+  }
+
+  #onNotification(frame: RpcRequestFrame): void {
+    if (frame.method === 'rpc.cancel') {
+      const id = (frame.params as { id?: unknown } | undefined)?.id;
+      const controller = typeof id === 'number' || typeof id === 'string' ? this.#inFlight.get(id) : undefined;
+      controller?.abort(protocolError.cancelled('rpc.cancel'));
+      return;
+    }
+    // A notification to a method runs it and discards its answer (JSON-RPC); errors are only logged.
+    void this.#onRequest(frame, undefined);
+  }
+
+  /** Runs a request; `id` undefined: a notification (no answer). */
+  async #onRequest(frame: RpcRequestFrame, id: number | string | null | undefined): Promise<void> {
+    const method = frame.method;
+    if (!this.#helloed && this.#host.config.requireHello && method !== 'rpc.hello') {
+      this.#error(id, protocolError.invalid('send rpc.hello first (rpc.require_hello is on)'));
+      return;
+    }
+    if (!this.#take()) {
+      this.#error(id, protocolError.rate(`rate limited: at most ${this.#host.config.rate} calls per second on one connection`));
+      return;
+    }
+    if (this.#closing) {
+      this.#error(id, protocolError.cancelled('the connection is closing'));
+      return;
+    }
+    if (method === 'rpc.hello') {
+      this.#hello(frame.params, id);
+      return;
+    }
+    if (id !== undefined && id !== null && this.#inFlight.has(id)) {
+      this.#error(id, protocolError.invalid(`id ${JSON.stringify(id)} is already in use by a running call`));
+      return;
+    }
+    if (this.#inFlight.size >= this.#host.config.maxInFlight) {
+      this.#error(id, protocolError.rate(`too many calls in flight: at most ${this.#host.config.maxInFlight} on one connection`));
+      return;
+    }
+    const registered = this.#host.findMethod(method);
+    if (registered === undefined) {
+      this.#error(id, protocolError.unknownMethod(method));
+      return;
+    }
+    const controller = new AbortController();
+    const key = id ?? Symbol('notification');
+    this.#inFlight.set(key as number | string, controller);
+    const seconds = registered.timeout ?? this.#host.config.callTimeout;
+    const timer = setTimeout(() => controller.abort(protocolError.timeout(seconds)), seconds * 1000);
+    try {
+      if (registered.clientTypes !== undefined && (this.clientType === null || !registered.clientTypes.includes(this.clientType))) {
+        throw new FusionError('FUSION_ERR_FORBIDDEN', `${method} is for client types ${registered.clientTypes.join(', ')} (declare yours with rpc.hello)`);
+      }
+      const params = registered.validate(this.#decode(frame.params ?? {}));
+      const identity = registered.operation === undefined ? this.identity : await this.#host.authorize(this, registered.operation);
+      const outcome = registered.handler({ identity, connection: this, signal: controller.signal, params: params as never });
+      const result = await this.#settle(outcome, id, controller.signal);
+      if (controller.signal.aborted) throw controller.signal.reason;
+      if (id !== undefined) this.#send({ jsonrpc: '2.0', id, result: this.#encode(result) ?? null });
+    } catch (error) {
+      const reason = controller.signal.aborted ? controller.signal.reason : error;
+      if (id !== undefined) this.#error(id, reason);
+      if (toRpcError(reason).code === -32603) this.#host.logger.error({ err: error, method, connection: this.id }, 'rpc: a method failed');
+    } finally {
+      clearTimeout(timer);
+      this.#inFlight.delete(key as number | string);
+      if (this.#inFlight.size === 0) this.#drained?.();
+    }
+  }
+
+  /** Awaits a handler's outcome; an async iterable is streamed as `rpc.item` notifications, its return value answers. */
+  async #settle(outcome: unknown, id: number | string | null | undefined, signal: AbortSignal): Promise<unknown> {
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+    aborted.catch(() => undefined);
+    const value = await Promise.race([Promise.resolve(outcome), aborted]);
+    if (typeof value !== 'object' || value === null || typeof (value as AsyncIterator<unknown>).next !== 'function' || !(Symbol.asyncIterator in value)) return value;
+    const iterator = value as AsyncGenerator<unknown, unknown, unknown>;
+    let items = 0;
+    try {
+      for (;;) {
+        const step = await Promise.race([iterator.next(), aborted]);
+        if (step.done) return step.value;
+        if (this.#socket.readyState !== this.#socket.OPEN) throw protocolError.cancelled('the connection closed');
+        if (id !== undefined) this.#notify('rpc.item', { id, value: this.#encode(step.value) ?? null });
+        // A generator that never awaits would hold the event loop: let I/O (and the peer's frames) in.
+        if (++items % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      if (signal.aborted) void iterator.return?.(undefined)?.catch(() => undefined);
+    }
+  }
+
+  #hello(params: unknown, id: number | string | null | undefined): void {
+    const p = (params ?? {}) as Record<string, unknown>;
+    if (p.protocol !== undefined && p.protocol !== RPC_PROTOCOL) {
+      this.close(CLOSE_CODES.badProtocol, `unsupported protocol ${JSON.stringify(p.protocol)}: this server speaks ${RPC_PROTOCOL}`);
+      return;
+    }
+    if (p.client_type !== undefined && (typeof p.client_type !== 'string' || p.client_type.length === 0 || p.client_type.length > 100)) {
+      this.#error(id, protocolError.params('client_type: expected a string of 1 to 100 characters'));
+      return;
+    }
+    if (p.codec !== undefined && p.codec !== 'json' && p.codec !== 'superjson') {
+      this.#error(id, protocolError.params(`codec: expected "json" or "superjson", got ${JSON.stringify(p.codec)}`));
+      return;
+    }
+    this.#helloed = true;
+    this.clientType = (p.client_type as string | undefined) ?? this.clientType;
+    this.codec = (p.codec as RpcCodecName | undefined) ?? this.codec;
+    this.#host.classified(this);
+    if (id !== undefined) {
+      this.#send({ jsonrpc: '2.0', id, result: { connection: this.id, identity: this.identity.toJSON(), protocol: RPC_PROTOCOL, codec: this.codec, client_type: this.clientType } });
+    }
+  }
+
+  /** Answers built-in channel requests (they count as calls but are not user methods). */
+  async channelRequest(method: 'rpc.join' | 'rpc.leave' | 'rpc.presence', params: unknown): Promise<unknown> {
+    const p = (params ?? {}) as Record<string, unknown>;
+    if (typeof p.channel !== 'string' || p.channel.length === 0 || p.channel.length > 200) throw protocolError.params('channel: expected a string of 1 to 200 characters');
+    if (method === 'rpc.join') {
+      const since = p.since;
+      if (since !== undefined && since !== null && !(typeof since === 'number' && Number.isSafeInteger(since) && since >= 0)) {
+        throw protocolError.params('since: expected a message id (an integer >= 0)');
+      }
+      return this.#host.join(this, p.channel, typeof since === 'number' ? since : null);
+    }
+    if (method === 'rpc.leave') return { left: await this.#host.leave(this, p.channel) };
+    return { members: await this.#host.presence(this, p.channel) };
+  }
+
+  #take(): boolean {
+    const now = Date.now();
+    const rate = this.#host.config.rate;
+    this.#tokens = Math.min(rate, this.#tokens + ((now - this.#refilled) / 1000) * rate);
+    this.#refilled = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  #encode(value: unknown): unknown {
+    if (this.codec !== 'superjson' || value === undefined) return value;
+    return fusionSerializer.serialize(value);
+  }
+
+  #decode(value: unknown): unknown {
+    if (this.codec !== 'superjson' || typeof value !== 'object' || value === null || !('json' in value)) return value;
+    return fusionSerializer.deserialize(value as Parameters<typeof fusionSerializer.deserialize>[0]);
+  }
+
+  #notify(method: string, params: Record<string, unknown>): void {
+    this.#send({ jsonrpc: '2.0', method, params });
+  }
+
+  #error(id: number | string | null | undefined, error: unknown): void {
+    if (id === undefined) return; // a notification is never answered
+    this.#send({ jsonrpc: '2.0', id, error: toRpcError(error) });
+  }
+
+  /** Writes a frame; false when refused or when the socket is gone. Closes with 1013 when the peer does not read. */
+  #send(frame: RpcFrame): boolean {
+    const socket = this.#socket;
+    if (socket.readyState !== socket.OPEN) return false;
+    let out: RpcFrame | null = frame;
+    const hook = this.#host.hooks.beforeSend;
+    if (hook !== undefined) {
+      try {
+        out = hook(this, frame);
+      } catch (error) {
+        this.#host.logger.error({ err: error, connection: this.id }, 'rpc: beforeSend threw; frame dropped');
+        out = null;
+      }
+    }
+    if (out === null) return false;
+    let text: string;
+    try {
+      text = JSON.stringify(out);
+    } catch (error) {
+      this.#host.logger.error({ err: error, connection: this.id }, 'rpc: a frame is not serializable');
+      if ('id' in frame && ('result' in frame || 'error' in frame)) text = JSON.stringify({ jsonrpc: '2.0', id: frame.id, error: toRpcError(error) });
+      else return false;
+    }
+    if (socket.bufferedAmount + text.length > this.#host.config.maxBufferedBytes) {
+      this.#host.logger.warn({ connection: this.id, buffered: socket.bufferedAmount }, 'rpc: the peer does not read; closing with 1013');
+      this.close(CLOSE_CODES.tryAgainLater, 'too slow: the client does not read its frames');
+      socket.terminate();
+      return false;
+    }
+    socket.send(text);
+    return true;
+  }
+
+  #onClose(code: number, reason: string): void {
+    this.#closing = true;
+    for (const controller of this.#inFlight.values()) controller.abort(protocolError.cancelled('the connection closed'));
+    for (const pending of this.#reverse.values()) {
+      this.#host.reverseAnswered(this, pending.from, pending.rid, { error: { code: -32010, message: 'the connection closed before answering', data: { code: 'FUSION_ERR_RPC_CANCELLED' } } });
+    }
+    this.#reverse.clear();
+    this.#host.closed(this, code, reason);
+  }
+}
