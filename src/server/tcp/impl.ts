@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { FusionAPI } from '../api.js';
+import { ConnectionRegistry } from '../connection/registry.js';
 import { acquireConnectionRegistry, releaseConnectionRegistry } from '../connection/shared.js';
 import type { FusionHost } from '../host.js';
 import { readTcpConfig } from './config.js';
@@ -12,6 +13,23 @@ import type { FusionTcpConfig, TcpListenerConfig } from './config.js';
 import { FusionTcpGateway } from './gateway.js';
 import type { TcpListener } from './gateway.js';
 import type { TcpListenerOptions } from './listener-options.js';
+
+/**
+ * The started registry of another mounted API (the RPC API runs its own, and starts before this
+ * one): an instance must run one registry only, since each drains every payload row addressed
+ * to its instance id and drops those of connections it does not know.
+ */
+function registryOfAnotherApi(host: FusionHost): ConnectionRegistry | undefined {
+  for (const api of host.apis) {
+    try {
+      const registry = (api as { registry?: unknown }).registry;
+      if (registry instanceof ConnectionRegistry) return registry;
+    } catch {
+      // a `registry` getter of an API not started yet
+    }
+  }
+  return undefined;
+}
 
 /** Options of FusionTcpAPI. */
 export interface FusionTcpAPIOptions {
@@ -51,8 +69,13 @@ export class FusionTcpAPI extends FusionAPI {
 
   override async start(server?: FusionHost): Promise<void> {
     if (server && this.#useRegistry && server.hasStorage) {
-      this.gateway.attachRegistry(await acquireConnectionRegistry(server));
-      this.#host = server;
+      const mounted = registryOfAnotherApi(server);
+      if (mounted !== undefined) {
+        this.gateway.attachRegistry(mounted);
+      } else {
+        this.gateway.attachRegistry(await acquireConnectionRegistry(server));
+        this.#host = server;
+      }
     }
     for (const listener of this.#config?.listeners ?? []) await this.gateway.listen(this.#resolveFraming(listener));
   }
@@ -61,10 +84,8 @@ export class FusionTcpAPI extends FusionAPI {
     await this.gateway.close();
     const host = this.#host;
     this.#host = null;
-    if (host) {
-      this.gateway.attachRegistry(null);
-      await releaseConnectionRegistry(host);
-    }
+    this.gateway.attachRegistry(null);
+    if (host) await releaseConnectionRegistry(host);
   }
 
   #resolveFraming(listener: TcpListenerConfig): TcpListenerOptions {

@@ -14,6 +14,8 @@ import { eventually, openDevice, until } from './helpers.js';
 const reason = pgUnavailableReason();
 if (reason !== null && !isCi()) console.warn(`tcp multi-instance tests on postgres skipped: ${reason}`);
 const kinds: TestStorageKind[] = reason === null || isCi() ? ['postgres', 'pglite'] : ['pglite'];
+/** Each storage alone, and the first one with the RPC API mounted too (both must then share one registry per instance). */
+const variants: [TestStorageKind, string][] = [...kinds.map((kind): [TestStorageKind, string] => [kind, 'tcp']), [kinds[0]!, 'tcp + rpc']];
 
 /** A service API that classifies `HELLO <type> <name>` handshakes and takes <name> as the identity. */
 function panelsApi(): FusionTcpAPI {
@@ -27,13 +29,13 @@ function panelsApi(): FusionTcpAPI {
   return api;
 }
 
-describe.each(kinds)('TCP connections in the connection registry, two instances on one %s schema', (kind) => {
+describe.each(variants)('TCP connections in the connection registry, two instances on one %s schema (%s)', (kind, sections) => {
   let storageA: KnexStorage;
   let storageB: KnexStorage;
   let a: TestServer;
   let b: TestServer;
   const clients: FusionTcpClient[] = [];
-  const config = { tcp: { listeners: [{ port: 0, framing: 'line' }] } };
+  const config = { tcp: { listeners: [{ port: 0, framing: 'line' }] }, ...(sections === 'tcp + rpc' ? { rpc: {} } : {}) };
 
   beforeAll(async () => {
     storageA = await freshStorage(kind);
