@@ -2,7 +2,7 @@
  * Type-level tests of defineRpc and FusionRpcClient, checked by `tsc` (jest does not run this
  * file): every `@ts-expect-error` line must fail to compile, everything else must compile.
  */
-import { FusionRpcClient } from '../../src/client/api/rpc.js';
+import type { FusionRpcClient } from '../../src/client/api/rpc.js';
 import { defineRpc } from '../../src/server/rpc/define.js';
 import type { RpcCall } from '../../src/server/rpc/define.js';
 
@@ -11,7 +11,7 @@ type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ?
 function assertType<T extends true>(_value?: T): void {}
 
 // The service declares its methods once...
-const methods = defineRpc({
+const _methods = defineRpc({
   'chat.send': {
     handler: async ({ params }: RpcCall<{ to: string; message: string }>) => ({ delivered: params.to.length > 0 }),
   },
@@ -24,13 +24,13 @@ const methods = defineRpc({
   },
 });
 /** ...and exports its type; clients `import type` it. */
-type ChatRpc = typeof methods;
+type ChatRpc = typeof _methods;
 
 async function typedClient(client: FusionRpcClient<ChatRpc>): Promise<void> {
-  const sent = await client.call('chat.send', { to: 'bob', message: 'hi' });
-  assertType<Equal<typeof sent, { delivered: boolean }>>();
-  const sum = await client.call('math.add', { a: 1, b: 2 });
-  assertType<Equal<typeof sum, number>>();
+  const _sent = await client.call('chat.send', { to: 'bob', message: 'hi' });
+  assertType<Equal<typeof _sent, { delivered: boolean }>>();
+  const _sum = await client.call('math.add', { a: 1, b: 2 });
+  assertType<Equal<typeof _sum, number>>();
   // @ts-expect-error unknown method name
   await client.call('chat.sned', { to: 'bob', message: 'hi' });
   // @ts-expect-error wrong param type
@@ -41,15 +41,15 @@ async function typedClient(client: FusionRpcClient<ChatRpc>): Promise<void> {
   const wrong: string = await client.call('math.add', { a: 1, b: 2 });
   void wrong;
   const stream = client.stream('feed.follow', { topic: 'news' });
-  for await (const item of stream) assertType<Equal<typeof item, { headline: string }>>();
+  for await (const _item of stream) assertType<Equal<typeof _item, { headline: string }>>();
   assertType<Equal<Awaited<typeof stream.result>, number>>();
   // @ts-expect-error wrong stream params
   client.stream('feed.follow', { topic: 3 });
 }
 
 async function untypedClient(client: FusionRpcClient): Promise<void> {
-  const anything = await client.call('whatever.method', { any: 'params' });
-  assertType<Equal<typeof anything, unknown>>();
+  const _anything = await client.call('whatever.method', { any: 'params' });
+  assertType<Equal<typeof _anything, unknown>>();
 }
 
 void typedClient;
