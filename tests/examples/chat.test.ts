@@ -13,6 +13,7 @@ import { FusionAuthAPIClient } from '../../src/client/api/auth.js';
 import { FusionRpcClient } from '../../src/client/api/rpc.js';
 import { FusionClient } from '../../src/client/client.js';
 import type { ChatRpc } from '../../examples/chat/chat-service.js';
+import { expectDocShowsExampleFile } from '../helpers/doc-example-file.js';
 import { TEST_PG_URL, isCi, pgUnavailableReason } from '../helpers/storage.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -117,4 +118,10 @@ describePg('examples/chat on two instances', () => {
     await until(async () => (await alice.rpc.presence('chat/general')).join() === 'alice', 'bob swept from the room', 45_000);
     expect(await alice.rpc.call('chat.send', { to: 'bob', message: 'still there?' })).toEqual({ delivered: false, reason: 'offline' });
   }, 120_000);
+});
+
+describe('docs/rpc.md', () => {
+  it('shows exactly the chat service module the test runs', async () => {
+    await expectDocShowsExampleFile('docs/rpc.md', 'examples/chat/chat-service.ts');
+  });
 });
