@@ -16,6 +16,7 @@ import { loadConfig } from './config.js';
 import type { FusionConfig, LoadConfigOptions } from './config.js';
 import { installValidation } from './validation.js';
 import { installBodyParsers } from './body-parsers.js';
+import { redactedRequest } from './log-redaction.js';
 import { installErrorHandler } from './error-handler.js';
 import { frameworkErrorOptions, refuseConnect } from './framework-errors.js';
 import { applyHeadersTimeout, installBodyIdleTimeout, requestTimeoutOptions } from './request-timeouts.js';
@@ -95,7 +96,8 @@ export class FusionServer implements FusionHost {
     const prefix = randomBytes(4).toString('hex');
     let counter = 0;
     this.fastify = Fastify({
-      loggerInstance: this.logger,
+      // A child whose req serializer redacts secrets in URLs (download tokens): fastify keeps it.
+      loggerInstance: this.logger.child({}, { serializers: { req: redactedRequest } }),
       bodyLimit: server.clientMaxSize,
       trustProxy: typeof server.trustProxy === 'number' ? trustHops(server.trustProxy) : server.trustProxy,
       genReqId: () => `${prefix}-${(++counter).toString(36)}`,

@@ -24,8 +24,10 @@ export interface FusionAuthRateLimitConfig {
   window: number;
   /** Attempts per client address and window; 0 disables this limit. */
   maxPerClient: number;
-  /** Attempts per username and window; 0 disables this limit. */
+  /** Attempts per (username, client address) and window; 0 disables this limit. */
   maxPerUsername: number;
+  /** Failed logins per username per window from all addresses together (0: off): high, so no one attacker locks a user out. */
+  maxPerUsernameGlobal: number;
 }
 
 /** `auth.cookie`: the session cookie (`secret_key` is accepted for edf_fusion configs and unused). */
@@ -102,5 +104,6 @@ function parseRateLimit(reader: ConfigReader): FusionAuthRateLimitConfig {
     window: reader.number('window', { default: 300, min: 1 }),
     maxPerClient: reader.integer('max_per_client', { default: 20, min: 0 }),
     maxPerUsername: reader.integer('max_per_username', { default: 10, min: 0 }),
+    maxPerUsernameGlobal: reader.integer('max_per_username_global', { default: 200, min: 0 }),
   };
 }

@@ -61,7 +61,13 @@ export class LoginFlow {
       throw error;
     }
     const keys: RateLimitKey[] = [{ key: clientAddressKey(request.ip), max: rateLimit.maxPerClient }];
-    if (subject !== null) keys.push({ key: `user:${sha256(subject)}`, max: rateLimit.maxPerUsername });
+    if (subject !== null) {
+      // Per (username, address): a wrong-password burst from one place cannot lock the owner out
+      // elsewhere; the global per-username ceiling is high enough that one attacker alone cannot.
+      const user = sha256(subject);
+      keys.push({ key: `user:${user}@${clientAddressKey(request.ip)}`, max: rateLimit.maxPerUsername });
+      keys.push({ key: `user:${user}`, max: rateLimit.maxPerUsernameGlobal });
+    }
     const outcome = await limiter.reserve(keys);
     if (!outcome.allowed) {
       traceDecision(request, null, 'login', { username: subject }, false, 'rate limited');

@@ -3,6 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AuthInfo, Identity } from '../../concept/index.js';
 import type { FusionHost } from '../host.js';
 import type { FusionAuthBackend } from './backend/backend.js';
+import { FusionError } from '../../helper/errors.js';
+import { isCrossSite } from './cross-site.js';
 import type { LoginFlow } from './login-flow.js';
 
 /** What the routes call back into. */
@@ -42,7 +44,22 @@ export function addAuthRoutes(app: FastifyInstance, server: FusionHost, handlers
   );
   server.route(
     app,
-    { method: 'GET', url: '/api/auth/logout', operation: 'logout', summary: 'Log out: ends the session and clears its cookie' },
+    {
+      method: 'GET',
+      url: '/api/auth/logout',
+      operation: 'logout',
+      summary: 'Log out: ends the session and clears its cookie (as edf_fusion; refused when a browser says another site asks)',
+    },
+    async ({ request, identity }) => {
+      if (isCrossSite(request)) {
+        throw new FusionError('FUSION_ERR_FORBIDDEN', 'logout: refused for a cross-site request (Sec-Fetch-Site / Origin); use POST /api/auth/logout from this site');
+      }
+      return handlers.logout(request, identity);
+    },
+  );
+  server.route(
+    app,
+    { method: 'POST', url: '/api/auth/logout', operation: 'logout', summary: 'Log out: ends the session and clears its cookie' },
     async ({ request, identity }) => handlers.logout(request, identity),
   );
   server.route(

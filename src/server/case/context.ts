@@ -73,6 +73,11 @@ export interface DeleteCaseContext<C extends Case = Case> extends CaseCallerCont
 export interface EnumerateCasesContext<C extends Case = Case> extends CaseCallerContext<C> {
   /** The caller's access-control names (username ∪ groups); undefined for API-key clients, who see every case. */
   readonly acs: readonly string[] | undefined;
+  /**
+   * The page asked for (`?limit=&cursor=`): the step may return only cases after `after` (creation
+   * time, then guid), at most `limit` of them (the default step does, in SQL); more is cut by the API.
+   */
+  readonly page?: { readonly limit: number; readonly after?: { readonly created: Date; readonly guid: string } };
 }
 
 /** PUT /api/case/:case_guid/attach/:next_case_guid (API-key clients only). */

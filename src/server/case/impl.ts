@@ -6,7 +6,7 @@
  * in one transaction (`ctx.storage` is bound to it): a crash or a failed event write loses both.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Knex } from 'knex';
 import { Case } from '../../concept/index.js';
 import type { Identity } from '../../concept/index.js';
@@ -34,6 +34,7 @@ import type {
   UpdateCaseContext,
 } from './context.js';
 import { caseRouteSpecs } from './routes.js';
+import { comparePageKeys, pageOf, parsePageQuery } from '../list-paging.js';
 
 /** Options of FusionCaseAPI. */
 export interface FusionCaseAPIOptions<C extends Case = Case> {
@@ -160,7 +161,10 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
 
   /** Default enumerate step: the stored cases visible to `ctx.acs` (all when undefined), filtered in SQL. */
   protected async enumerateCases(ctx: EnumerateCasesContext<C>): Promise<C[]> {
-    return ctx.storage.enumerateCases(ctx.caseClass, ctx.acs === undefined ? {} : { acs: ctx.acs });
+    return ctx.storage.enumerateCases(ctx.caseClass, {
+      ...(ctx.acs === undefined ? {} : { acs: ctx.acs }),
+      ...(ctx.page === undefined ? {} : { limit: ctx.page.limit, ...(ctx.page.after === undefined ? {} : { after: ctx.page.after }) }),
+    });
   }
 
   /** Default attach step: re-keys the stored case to `nextCaseGuid` and marks it managed, atomically. */
@@ -256,12 +260,18 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
     });
   }
 
-  async #enumerate(ctx: RequestContext): Promise<C[]> {
+  async #enumerate(ctx: RequestContext): Promise<C[] | FastifyReply> {
     const caller = this.#caller(ctx);
     const acs = caller.managed ? undefined : [...ctx.identity.acs];
-    const cases = await this.#run('enumerateCases', { ...caller, acs });
+    const page = parsePageQuery(ctx.query);
     const authorizer = this.server.authorizer;
-    return authorizer === null ? cases : cases.filter((c) => authorizer.canAccessCase(ctx.identity, c));
+    const visible = (cases: C[]): C[] => (authorizer === null ? cases : cases.filter((c) => authorizer.canAccessCase(ctx.identity, c)));
+    if (page === null) return visible(await this.#run('enumerateCases', { ...caller, acs }));
+    // One case more than the page tells whether a next page exists.
+    const fetched = await this.#run('enumerateCases', { ...caller, acs, page: { ...page, limit: page.limit + 1 } });
+    const { items, next } = pageOf([...fetched].sort(comparePageKeys), page);
+    const data = visible(items).map((c) => c.toJSON());
+    return ctx.reply.send({ status: 200, data, count: data.length, next });
   }
 
   async #create(ctx: RequestContext): Promise<C> {

@@ -51,10 +51,13 @@ export abstract class KnexQueries {
 
   /** Cases visible to `filter.acs`, by creation time then guid. */
   async enumerateCases<C extends Case>(caseClass: CaseClass<C>, filter?: CaseFilter): Promise<C[]> {
-    const query = whereVisible(this.db()(CASE_TABLE).select('document'), filter).orderBy([
+    let query = whereVisible(this.db()(CASE_TABLE).select('document'), filter).orderBy([
       { column: 'created', order: 'asc' },
       { column: 'guid', order: 'asc' },
     ]);
+    const after = filter?.after;
+    if (after !== undefined) query = query.whereRaw('(created, guid) > (?, ?)', [after.created, after.guid]);
+    if (filter?.limit !== undefined) query = query.limit(filter.limit);
     const rows = (await query) as { document: unknown }[];
     return rows.map((row) => decodeCase(caseClass, row.document));
   }

@@ -23,6 +23,10 @@ export interface CaseFilter {
    * `undefined` returns every case (API-key clients, internal jobs).
    */
   readonly acs?: Iterable<string>;
+  /** Only cases after this sort key (creation time, then guid): the cursor of a page. */
+  readonly after?: { readonly created: Date; readonly guid: string };
+  /** At most this many cases. */
+  readonly limit?: number;
 }
 
 /** A stored session, as `retrieveSession` returns it. */

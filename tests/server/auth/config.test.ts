@@ -27,7 +27,7 @@ describe('parseAuthConfig', () => {
       httpOnly: true,
       sameSite: 'lax',
     });
-    expect(config.rateLimit).toEqual({ window: 300, maxPerClient: 20, maxPerUsername: 10 });
+    expect(config.rateLimit).toEqual({ window: 300, maxPerClient: 20, maxPerUsername: 10, maxPerUsernameGlobal: 200 });
   });
 
   it('reads an edf_fusion style section', () => {
@@ -43,7 +43,7 @@ describe('parseAuthConfig', () => {
     expect(config.clients).toEqual([{ name: 'collector', key: KEY }]);
     expect(config.canDeleteAcs).toEqual(['admins', 'cert']);
     expect(config.cookie).toMatchObject({ name: 'SID', domain: 'example.org', path: '/api', maxAge: 600, secure: false, sameSite: 'strict' });
-    expect(config.rateLimit).toEqual({ window: 60, maxPerClient: 5, maxPerUsername: 0 });
+    expect(config.rateLimit).toEqual({ window: 60, maxPerClient: 5, maxPerUsername: 0, maxPerUsernameGlobal: 200 });
   });
 
   it('accepts edf_fusion iron_key as a secret (from the environment too), never echoing it', () => {

@@ -1,0 +1,43 @@
+/**
+ * Login throttling per (username, client address): wrong passwords from one address cannot lock
+ * the owner out from another; a high global per-username ceiling still holds.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { KnexStorage } from '../../../src/server/storage/knex-storage.js';
+import type { TestServer } from '../../../src/testing/index.js';
+import { freshStorage } from '../../helpers/storage.js';
+import { raw, silenceAudit, startCaseServer } from '../case/helpers.js';
+
+silenceAudit();
+
+let storage: KnexStorage;
+let t: TestServer;
+
+beforeAll(async () => {
+  storage = await freshStorage('pglite');
+  t = await startCaseServer(storage, {
+    config: { server: { trust_proxy: true }, auth: { rate_limit: { window: 3600, max_per_client: 100, max_per_username: 3, max_per_username_global: 8 } } },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await t?.close();
+  await storage?.close();
+});
+
+const login = (from: string, password: string) =>
+  raw(t.baseUrl, 'POST', '/api/auth/login', { headers: { 'x-forwarded-for': from }, json: { data: { username: 'bob', password } } });
+
+describe('login throttling per (username, address)', () => {
+  it('lets the owner in from elsewhere while an attacker is throttled, and keeps a global ceiling', async () => {
+    for (let i = 0; i < 3; i++) expect((await login('203.0.113.7', 'guess')).status).toBe(401);
+    const throttled = await login('203.0.113.7', 'guess');
+    expect(throttled).toMatchObject({ status: 429, body: { code: 'FUSION_ERR_RATE_LIMITED' } });
+    // The owner, from their own address, is not locked out.
+    expect((await login('198.51.100.20', 'bob-pw')).status).toBe(200);
+    // Many addresses together reach the global per-username ceiling.
+    const statuses: number[] = [];
+    for (let i = 1; i <= 8; i++) statuses.push((await login(`192.0.2.${i}`, 'guess')).status);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+  });
+});
