@@ -17,7 +17,7 @@ describe('docs/observability.md: series of your own', () => {
   beforeAll(async () => {
     storage = await freshStorage('pglite');
     t = await createTestServer({ storage, apis: [scan], config: { metrics: { enabled: true } } });
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await t?.close();

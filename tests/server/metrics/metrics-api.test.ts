@@ -30,7 +30,7 @@ describeStorage('GET /api/metrics with metrics.enabled', (getStorage) => {
           event: { webhook_allow: ['127.0.0.0/8'], timeout: 1, backoff_base: 0.02, backoff_max: 0.1, webhook_poll_interval: 0.05 },
         },
       });
-    }, 60_000);
+    }, 120_000);
 
     afterAll(async () => {
       await t?.close();
@@ -128,7 +128,7 @@ describe('GET /api/metrics off', () => {
   let storage: KnexStorage;
   beforeAll(async () => {
     storage = await freshStorage('pglite');
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await Promise.all(servers.map((server) => server.close()));
     await storage?.close();

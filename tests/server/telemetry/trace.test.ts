@@ -70,7 +70,7 @@ describeStorage('a trace across a request, its event and the webhook it causes',
         apis: [new FusionEventAPI()],
         config: { event: { webhook_allow: ['127.0.0.0/8'], backoff_base: 0.02, backoff_max: 0.1, webhook_poll_interval: 0.05 } },
       });
-    }, 60_000);
+    }, 120_000);
 
     afterAll(async () => {
       await a?.close();
