@@ -11,7 +11,7 @@ export { createServiceServer } from './service-server.js';
 export type { CreateServiceServerOptions } from './service-server.js';
 export type { FusionServiceModule, LoadServiceConfigOptions, LoadedService } from './service-module.js';
 export { buildRoute, checkGuid } from './route.js';
-export type { RouteContext, RouteHandler, RouteSpec } from './route.js';
+export type { RouteCase, RouteContext, RouteHandler, RouteSpec } from './route.js';
 export { countOf, errorEnvelope, errorEnvelopeSchema, successEnvelope, successEnvelopeSchema, responseSchemas, toWire } from './envelope.js';
 export type { ErrorEnvelope, JsonSchema, SuccessEnvelope } from './envelope.js';
 export { mapError } from './error-handler.js';
@@ -82,3 +82,5 @@ export type { FusionWebhookConfig, WebhookDispatcherOptions, WebhookHost, Delive
 // events (storage-backed bus, SSE with resume and presence)
 export { FusionEventAPI, EVENT_DEFAULTS, parseEventConfig, readEventConfig, PRUNE_LOCK_KEY, SSE_HEADERS, eventChannelName, listenToStorage } from './event/index.js';
 export type { FusionEventAPIOptions, NotifyOptions, EventClass, FusionEventConfig, EventSink, StoredEvent, PruneResult, NotificationChannelOptions } from './event/index.js';
+// fastify types a service's setup() and route handlers meet (no direct fastify import needed)
+export type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
