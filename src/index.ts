@@ -40,12 +40,13 @@ export {
   FusionCaseAPI,
   FusionConstantAPI,
   FusionDownloadAPI,
+  FusionEventAPI,
   FusionInfoAPI,
   FusionServer,
   loadConfig,
   openStorage,
 } from './server/index.js';
-export type { FusionAuthorizer, FusionConfig, FusionStorage, RouteContext, RouteSpec } from './server/index.js';
+export type { FastifyInstance, FusionAuthorizer, FusionConfig, FusionStorage, RouteContext, RouteSpec } from './server/index.js';
 // client
 export {
   FusionAuthAPIClient,

@@ -19,6 +19,7 @@ describe('public indexes', () => {
     expect(root.client.FusionClient).toBe(root.FusionClient);
     expect(root.concept.Case).toBe(root.Case);
     expect(root.helper.FusionError).toBe(root.FusionError);
+    expect(root.FusionEventAPI).toBe(serverIndex.FusionEventAPI);
     expect(Object.keys(clientIndex).sort()).toEqual([
       'FusionAnalysisAPIClient',
       'FusionAuthAPIClient',

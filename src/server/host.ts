@@ -29,13 +29,13 @@ export interface EventNotifier {
 }
 
 /** Declares a route: what it is, who may call it, and the JSON Schemas of its input and data. */
-export interface RouteSpec<Pub extends boolean = boolean> {
+export interface RouteSpec<Pub extends boolean = boolean, P extends readonly string[] = readonly string[]> {
   method: HTTPMethods | HTTPMethods[];
   url: string;
   /** Operation name, passed to the authorizer and used in logs ('retrieve_case', 'update_case'...). */
   operation: string;
-  /** Path params holding GUIDs: lowercased, 400 FUSION_ERR_BAD_GUID when not a UUID. */
-  params?: readonly string[];
+  /** Path params holding GUIDs: lowercased, 400 FUSION_ERR_BAD_GUID when not a UUID. With `case_guid`, the handler gets `ctx.case`. */
+  params?: P;
   /** No authorization: the handler gets `identity: null`. */
   public?: Pub;
   /** Tells the authorizer this is a delete operation (needs can_delete_acs). */
@@ -56,13 +56,19 @@ export interface RouteSpec<Pub extends boolean = boolean> {
   tags?: string[];
 }
 
+/**
+ * The type of `ctx.case` on a route whose spec lists `params` P: a Case when P (a literal list)
+ * holds `case_guid`, undefined when it does not, either when P is only known as string[].
+ */
+export type RouteCase<P extends readonly string[]> = string extends P[number] ? Case | undefined : 'case_guid' extends P[number] ? Case : undefined;
+
 /** What a route handler receives. `identity` is null only on public routes. */
-export interface RouteContext<B = unknown, Q = unknown, Pub extends boolean = false> {
+export interface RouteContext<B = unknown, Q = unknown, Pub extends boolean = false, P extends readonly string[] = readonly string[]> {
   request: FastifyRequest;
   reply: FastifyReply;
   identity: Pub extends false ? Identity : Identity | null;
   /** The case named by the `case_guid` param, loaded and access-checked; undefined without that param. */
-  case: Case | undefined;
+  case: RouteCase<P>;
   /** Path params; GUID params are lowercased. */
   params: Record<string, string>;
   body: B;
@@ -72,8 +78,8 @@ export interface RouteContext<B = unknown, Q = unknown, Pub extends boolean = fa
 }
 
 /** A route handler: its result is wrapped in the envelope (Concepts via toJSON); `undefined` gives `{status:200}`. */
-export type RouteHandler<B = unknown, Q = unknown, Pub extends boolean = false> = (
-  ctx: RouteContext<B, Q, Pub>,
+export type RouteHandler<B = unknown, Q = unknown, Pub extends boolean = false, P extends readonly string[] = readonly string[]> = (
+  ctx: RouteContext<B, Q, Pub, P>,
 ) => Promise<unknown> | unknown;
 
 /** What an API's `setup`, `start` and route handlers may use of the server they are mounted on. */
@@ -111,9 +117,17 @@ export interface FusionHost {
   /** The mounted API that is an instance of `type` (the first one), or undefined. */
   findApi<T>(type: abstract new (...args: never[]) => T): T | undefined;
   /** Adds a public route (`identity` is null) to `app` (an API's scoped instance). */
-  route<B = unknown, Q = unknown>(app: FastifyInstance, spec: RouteSpec<true> & { public: true }, handler: RouteHandler<B, Q, true>): void;
+  route<B = unknown, Q = unknown, const P extends readonly string[] = []>(
+    app: FastifyInstance,
+    spec: RouteSpec<true, P> & { public: true },
+    handler: RouteHandler<B, Q, true, P>,
+  ): void;
   /** Adds an authorized route (`identity` is set) to `app`. */
-  route<B = unknown, Q = unknown>(app: FastifyInstance, spec: RouteSpec<false>, handler: RouteHandler<B, Q, false>): void;
+  route<B = unknown, Q = unknown, const P extends readonly string[] = []>(app: FastifyInstance, spec: RouteSpec<false, P>, handler: RouteHandler<B, Q, false, P>): void;
   /** Adds a route whose `public` is decided at run time (`identity` may be null). */
-  route<B = unknown, Q = unknown>(app: FastifyInstance, spec: RouteSpec<boolean>, handler: RouteHandler<B, Q, boolean>): void;
+  route<B = unknown, Q = unknown, const P extends readonly string[] = []>(
+    app: FastifyInstance,
+    spec: RouteSpec<boolean, P>,
+    handler: RouteHandler<B, Q, boolean, P>,
+  ): void;
 }

@@ -11,7 +11,7 @@ export { createServiceServer } from './service-server.js';
 export type { CreateServiceServerOptions } from './service-server.js';
 export type { FusionServiceModule, LoadServiceConfigOptions, LoadedService } from './service-module.js';
 export { buildRoute, checkGuid } from './route.js';
-export type { RouteContext, RouteHandler, RouteSpec } from './route.js';
+export type { RouteCase, RouteContext, RouteHandler, RouteSpec } from './route.js';
 export { countOf, errorEnvelope, errorEnvelopeSchema, successEnvelope, successEnvelopeSchema, responseSchemas, toWire } from './envelope.js';
 export type { ErrorEnvelope, JsonSchema, SuccessEnvelope } from './envelope.js';
 export { mapError } from './error-handler.js';
@@ -122,3 +122,5 @@ export type { FusionTelemetryConfig } from './telemetry/index.js';
 // rpc (JSON-RPC 2.0 over WebSocket: methods, streams, reverse requests, channels with replay)
 export { FusionRpcAPI, RPC_DEFAULTS, readRpcConfig, defineRpc, RpcError, RPC_CODES, RPC_PROTOCOL, CLOSE_CODES, RPC_MIGRATION } from './rpc/index.js';
 export type { FusionRpcAPIOptions, ReverseRequestOptions, ReverseAnswer, ReverseOffline, RpcChannelOptions, FusionRpcConfig, RpcCall, RpcConnectionInfo, RpcCodecName, RpcDefinitions, RpcHandler, RpcMethodDefinition, RpcMethodOptions, RpcParamsClass, RpcParamsOf, RpcResultOf, RpcItemOf, RpcHooks, RpcFrame, RpcErrorObject } from './rpc/index.js';
+// fastify types a service's setup() and route handlers meet (no direct fastify import needed)
+export type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

@@ -11,7 +11,7 @@ import { responseSchemas, successEnvelope } from './envelope.js';
 import type { JsonSchema } from './envelope.js';
 import type { FusionHost, RouteContext, RouteHandler, RouteSpec } from './host.js';
 
-export type { RouteContext, RouteHandler, RouteSpec } from './host.js';
+export type { RouteCase, RouteContext, RouteHandler, RouteSpec } from './host.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -54,13 +54,13 @@ function defaultTags(url: string): string[] | undefined {
 }
 
 /** Builds the fastify RouteOptions for `spec`; the handler's prologue holds only the steps the spec needs. */
-export function buildRoute<B, Q, Pub extends boolean>(
+export function buildRoute<B, Q, Pub extends boolean, const P extends readonly string[] = readonly string[]>(
   server: FusionHost,
-  spec: RouteSpec<Pub>,
-  handler: RouteHandler<B, Q, Pub>,
+  spec: RouteSpec<Pub, P>,
+  handler: RouteHandler<B, Q, Pub, P>,
 ): RouteOptions {
   checkSpec(spec);
-  const guidParams = [...(spec.params ?? [])];
+  const guidParams: string[] = [...(spec.params ?? [])];
   const isPublic = spec.public === true;
   const loadsCase = guidParams.includes('case_guid');
   const deleteOp = spec.deleteOp === true;
@@ -108,7 +108,7 @@ export function buildRoute<B, Q, Pub extends boolean>(
       body: request.body as B,
       query: request.query as Q,
       server,
-    } as RouteContext<B, Q, Pub>;
+    } as RouteContext<B, Q, Pub, P>;
     const result = await handler(ctx);
     // A streaming handler (SSE, downloads) may return after its client left: nothing to send.
     if (result === reply || reply.sent || reply.raw.destroyed) return reply;

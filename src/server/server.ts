@@ -190,12 +190,20 @@ export class FusionServer implements FusionHost {
   }
 
   /** Adds a public route (`identity` is null) to `app` (an API's scoped instance); see RouteSpec. */
-  route<B = unknown, Q = unknown>(app: FastifyInstance, spec: RouteSpec<true> & { public: true }, handler: RouteHandler<B, Q, true>): void;
+  route<B = unknown, Q = unknown, const P extends readonly string[] = []>(
+    app: FastifyInstance,
+    spec: RouteSpec<true, P> & { public: true },
+    handler: RouteHandler<B, Q, true, P>,
+  ): void;
   /** Adds an authorized route (`identity` is set) to `app` (an API's scoped instance); see RouteSpec. */
-  route<B = unknown, Q = unknown>(app: FastifyInstance, spec: RouteSpec<false>, handler: RouteHandler<B, Q, false>): void;
+  route<B = unknown, Q = unknown, const P extends readonly string[] = []>(app: FastifyInstance, spec: RouteSpec<false, P>, handler: RouteHandler<B, Q, false, P>): void;
   /** Adds a route whose `public` is decided at run time (`identity` may be null). */
-  route<B = unknown, Q = unknown>(app: FastifyInstance, spec: RouteSpec<boolean>, handler: RouteHandler<B, Q, boolean>): void;
-  route<B, Q>(app: FastifyInstance, spec: RouteSpec<boolean>, handler: RouteHandler<B, Q, boolean>): void {
+  route<B = unknown, Q = unknown, const P extends readonly string[] = []>(
+    app: FastifyInstance,
+    spec: RouteSpec<boolean, P>,
+    handler: RouteHandler<B, Q, boolean, P>,
+  ): void;
+  route<B, Q, P extends readonly string[]>(app: FastifyInstance, spec: RouteSpec<boolean, P>, handler: RouteHandler<B, Q, boolean, P>): void {
     app.route(buildRoute(this, spec, handler));
   }
 

@@ -24,7 +24,7 @@ describe('FusionAuthAPIClient', () => {
         clients: [{ name: 'svc', key: API_KEY }],
       },
     });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await running?.stop();

@@ -85,7 +85,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-});
+}, 120_000);
 
 afterAll(async () => {
   await Promise.allSettled(clients.map((c) => c.close()));

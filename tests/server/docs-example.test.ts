@@ -25,7 +25,7 @@ beforeAll(async () => {
   });
   baseUrl = await server.listen();
   client = new FusionClient({ baseUrl, headersTimeout: 10_000 });
-});
+}, 120_000);
 
 afterAll(async () => {
   await client?.close();

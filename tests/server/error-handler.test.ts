@@ -14,7 +14,7 @@ let h: Harness;
 beforeAll(async () => {
   storage = await freshStorage('pglite');
   h = await startServer({ storage, apis: [new ProbeAPI()], config: { server: { client_max_size: 1024 } } });
-});
+}, 120_000);
 
 afterAll(async () => {
   await h?.close();

@@ -29,7 +29,7 @@ class StreamingAPI extends FusionAPI {
 let harness: Harness;
 beforeAll(async () => {
   harness = await startServer({ apis: [new StreamingAPI()] });
-});
+}, 120_000);
 afterAll(async () => harness?.close());
 
 describe('route() with a streaming handler', () => {

@@ -27,7 +27,7 @@ beforeAll(async () => {
   storage = await freshStorage('pglite');
   open = await startServer({ storage, apis: [new ProbeAPI()] });
   guarded = await startServer({ storage, apis: [new TestAuthAPI(), new ProbeAPI()] });
-});
+}, 120_000);
 
 afterAll(async () => {
   await open?.close();

@@ -21,7 +21,7 @@ let h: Harness;
 beforeAll(async () => {
   storage = await freshStorage('pglite');
   h = await startServer({ storage, apis: [new ProbeAPI()], config: { info: { api: 'probe-service', version: '9.9.9' } } });
-});
+}, 120_000);
 
 afterAll(async () => {
   await h?.close();

@@ -42,7 +42,7 @@ class TypedAPI extends FusionAPI {
 let harness: Harness;
 beforeAll(async () => {
   harness = await startServer({ apis: [new TypedAPI()] });
-});
+}, 120_000);
 afterAll(async () => harness?.close());
 
 async function post(body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {

@@ -13,7 +13,6 @@ import { FusionError } from '../../helper/errors.js';
 import { FusionAPI } from '../api.js';
 import { sendError } from '../error-handler.js';
 import { buildRoute } from '../route.js';
-import type { RouteContext } from '../route.js';
 import type { FusionHost } from '../host.js';
 import { DOWNLOAD_DEFAULTS } from './config.js';
 import type { FusionDownloadConfig } from './config.js';
@@ -102,7 +101,7 @@ export class FusionDownloadAPI extends FusionAPI {
         public: true,
         summary: 'Fetch a prepared download (one-time link; Range requests within the resume window)',
       },
-      (ctx: RouteContext<unknown, unknown, true>) => this.#serve(ctx.request, ctx.reply, ctx.params),
+      (ctx) => this.#serve(ctx.request, ctx.reply, ctx.params),
     );
     app.route({ ...route, schema: documented(route.schema), exposeHeadRoute: false });
   }

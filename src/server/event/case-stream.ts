@@ -61,8 +61,8 @@ export function parseLastEventId(header: string | string[] | undefined, query: u
 }
 
 /** Serves one subscriber until it disconnects or the server closes. */
-export async function openCaseStream(ctx: RouteContext, deps: CaseStreamDeps): Promise<unknown> {
-  const caseObj = ctx.case!;
+export async function openCaseStream(ctx: RouteContext<unknown, unknown, false, readonly ['case_guid']>, deps: CaseStreamDeps): Promise<unknown> {
+  const caseObj = ctx.case;
   const guid = caseObj.guid;
   const identity = ctx.identity;
   const username = identity.username;

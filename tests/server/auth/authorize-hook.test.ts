@@ -55,7 +55,7 @@ describe('the authorize hook as a subclass override, with case access', () => {
     auth = new AuditingAuthAPI();
     server = new FusionServer({ config, storage, apis: [auth, new CaseProbeAPI()] });
     baseUrl = await server.listen({ host: '127.0.0.1', port: 0 });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await server?.close();

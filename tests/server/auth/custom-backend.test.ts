@@ -94,7 +94,7 @@ describe('a custom backend (static tokens)', () => {
       },
       env: { JDOE_TOKEN: TOKEN },
     });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await running?.stop();

@@ -42,7 +42,7 @@ describe('FusionAuthAPI', () => {
         rate_limit: { max_per_client: 10_000, max_per_username: 10_000 },
       },
     });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     setAuditSink(undefined);

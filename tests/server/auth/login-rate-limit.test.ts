@@ -26,7 +26,7 @@ describe('login rate limiting', () => {
         storage,
         auth: { backend: { basic: { users: await users() } }, rate_limit: { window: 3600, max_per_client: 6, max_per_username: 3 } },
       });
-    });
+    }, 120_000);
 
     afterAll(async () => {
       await running?.stop();
@@ -62,7 +62,7 @@ describe('login rate limiting', () => {
         storage,
         auth: { backend: { basic: { users: await users() } }, rate_limit: { window: 1, max_per_client: 100, max_per_username: 2 } },
       });
-    });
+    }, 120_000);
 
     afterAll(async () => {
       await running?.stop();

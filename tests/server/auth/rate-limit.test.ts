@@ -39,7 +39,7 @@ describe('LoginRateLimiter', () => {
     limiter = new LoginRateLimiter(storage.knex, 60, { now: () => now });
     await limiter.migrate();
     await limiter.migrate(); // idempotent
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await storage?.close();

@@ -17,7 +17,7 @@ let path: string;
 
 beforeAll(async () => {
   storage = await freshStorage('pglite');
-});
+}, 120_000);
 afterAll(async () => {
   await storage?.close();
 });

@@ -38,7 +38,7 @@ describeStorage('FusionDownloadAPI', (getStorage) => {
     running = await startDownloadServer(getStorage());
     api = running.api;
     url = running.baseUrl;
-  });
+  }, 120_000);
   afterAll(async () => {
     await running?.stop();
     await removeAll(dir);

@@ -15,7 +15,7 @@ beforeAll(async () => {
   storage = await freshStorage('pglite');
   open = await startServer({ storage, apis: [new FusionInfoAPI(new Info({ api: 'demo', version: '0.1.0' }))] });
   guarded = await startServer({ storage, apis: [new FusionInfoAPI(new Info({ api: 'demo', version: '0.1.0' }))], config: { info: { auth_required: true } } });
-});
+}, 120_000);
 
 afterAll(async () => {
   await open?.close();
