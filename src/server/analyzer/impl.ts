@@ -71,7 +71,7 @@ export class FusionAnalysisAPI extends FusionAPI {
   setup(app: FastifyInstance, host: FusionHost): void {
     this.#config = readAnalyzersConfig(host.config);
     this.#host = host;
-    const params = ['case_guid'];
+    const params = ['case_guid'] as const;
     host.route(
       app,
       { method: 'GET', url: '/api/config/analyzers', operation: 'enumerate_analyzers', response: { type: 'array', items: AnalyzerInfo.jsonSchema() }, summary: 'The enabled analyzers' },
@@ -87,7 +87,7 @@ export class FusionAnalysisAPI extends FusionAPI {
       { method: 'GET', url: '/api/case/:case_guid/analysis/:analyzer', operation: 'retrieve_analysis', params, response: ANALYSIS_SCHEMA, summary: 'One analysis of a case' },
       async (ctx) => analysisOf(await this.#row(ctx.case!, ctx.params.analyzer!)),
     );
-    host.route<QueueAnalysisBody>(
+    host.route<QueueAnalysisBody, unknown, typeof params>(
       app,
       {
         method: 'PUT',
