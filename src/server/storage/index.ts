@@ -1,6 +1,6 @@
 /** Public surface of the storage layer (re-exported by fusion-framework/server). */
 export { openStorage, openPgliteStorage } from './open-storage.js';
-export type { OpenStorageOptions, StorageLogger } from './open-storage.js';
+export type { OpenStorageOptions, PgliteInstance, StorageLogger } from './open-storage.js';
 export { KnexStorage, MIGRATION_LOCK_KEY } from './knex-storage.js';
 export type { KnexStorageOptions } from './knex-storage.js';
 export type {

@@ -1,5 +1,4 @@
 /** Opens a FusionStorage from its URL: postgres:// (pg pool), pglite://DIR, memory://. */
-import type { PGlite } from '@electric-sql/pglite';
 import knex from 'knex';
 import type { Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
@@ -19,6 +18,17 @@ import { parseStorageUrl } from './storage-url.js';
 
 /** The logger methods storage uses (a pino logger fits). */
 export type StorageLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+
+/**
+ * What openPgliteStorage needs of a PGlite instance (a `PGlite` fits). Declared here so that the
+ * package's public types do not pull in PGlite's, which need @types/emscripten to compile.
+ */
+export interface PgliteInstance {
+  readonly closed: boolean;
+  readonly waitReady: Promise<void>;
+  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  close(): Promise<void>;
+}
 
 /** Options of openStorage. */
 export interface OpenStorageOptions {
@@ -73,7 +83,7 @@ export async function openStorage(url: string, options: OpenStorageOptions = {})
  * Wraps a PGlite instance you created (e.g. a `clone()` of a migrated template, as the test
  * harness does) in a storage; `close()` closes the instance.
  */
-export function openPgliteStorage(pglite: PGlite, options: Omit<OpenStorageOptions, 'baseDir' | 'poolMax' | 'lockWaitMs'> = {}): KnexStorage {
+export function openPgliteStorage(pglite: PgliteInstance, options: Omit<OpenStorageOptions, 'baseDir' | 'poolMax' | 'lockWaitMs'> = {}): KnexStorage {
   checkSchema(options.schema);
   return pgliteStorage(pglite, 'memory', allMigrations(options), options);
 }
@@ -138,7 +148,7 @@ async function openPostgres(
 }
 
 function pgliteStorage(
-  pglite: PGlite,
+  pglite: PgliteInstance,
   kind: 'pglite' | 'memory',
   migrations: StorageMigration[],
   options: OpenStorageOptions,
