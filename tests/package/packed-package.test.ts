@@ -3,6 +3,7 @@
  * service depending on the tarball, `npm install` installs it in that fresh directory, then
  * every export path is imported, `npx fusion version` runs, and the scaffold's own tests pass.
  */
+import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -48,7 +49,10 @@ describe('the packed package', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fusion-pack-'));
-    await succeed('npm', ['pack', '--silent', '--pack-destination', dir], ROOT);
+    // dist/ is built by `npm install` (prepare) and by .ci/run; packing without scripts leaves it in
+    // place, so suites reading dist/ at the same time (tests/types/consumer) never see it half-built.
+    if (!existsSync(join(ROOT, 'dist', 'index.js'))) throw new Error('dist/ is missing: run npm run build first');
+    await succeed('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], ROOT);
     tarball = join(dir, (await readdir(dir)).find((name) => name.endsWith('.tgz'))!);
     service = join(dir, 'my-service');
     const init = await runFusion(['init', service, '--framework', `file:${tarball}`]);
