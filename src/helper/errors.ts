@@ -51,7 +51,6 @@ export const FUSION_ERRORS = {
   FUSION_ERR_REQUEST_TIMEOUT: { status: 408, hint: 'Send the whole request (headers and body) without pausing; see server.request_timeout and server.body_idle_timeout.' },
   FUSION_ERR_URI_TOO_LONG: { status: 414, hint: 'Shorten the URL: a path parameter is longer than the server accepts.' },
   FUSION_ERR_HEADERS_TOO_LARGE: { status: 431, hint: 'Send fewer or smaller headers (cookies included).' },
-  FUSION_ERR_TOO_MANY_STREAMS: { status: 429, hint: 'Close some of your open event streams, or raise event.max_streams_per_identity.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 /** A stable, machine-readable error code: match on it rather than on messages or classes. */
