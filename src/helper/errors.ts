@@ -67,7 +67,6 @@ export const FUSION_ERRORS = {
   FUSION_ERR_REQUEST_TIMEOUT: { status: 408, hint: 'Send the whole request (headers and body) without pausing; see server.request_timeout and server.body_idle_timeout.' },
   FUSION_ERR_URI_TOO_LONG: { status: 414, hint: 'Shorten the URL: a path parameter is longer than the server accepts.' },
   FUSION_ERR_HEADERS_TOO_LARGE: { status: 431, hint: 'Send fewer or smaller headers (cookies included).' },
-  FUSION_ERR_TOO_MANY_STREAMS: { status: 429, hint: 'Close some of your open event streams, or raise event.max_streams_per_identity.' },
   FUSION_ERR_RPC_PARSE: { status: 400, hint: 'Send each WebSocket text frame as one JSON-RPC 2.0 object in valid JSON.' },
   FUSION_ERR_RPC_INVALID_REQUEST: { status: 400, hint: 'Send {"jsonrpc":"2.0","id":N,"method":"name","params":{...}} (see docs/rpc.md).' },
   FUSION_ERR_RPC_METHOD_NOT_FOUND: { status: 404, hint: 'Call a method the service registers (check the name and your client_type).' },

@@ -99,7 +99,6 @@ export function successEnvelopeSchema(dataSchema?: JsonSchema): JsonSchema {
       status: { type: 'integer' },
       data: dataSchema ? nestableSchema(dataSchema) : {},
       count: { type: 'integer' },
-      next: { type: ['string', 'null'], description: 'paged lists (?limit=): the cursor of the next page, null on the last one' },
     },
     required: ['status'],
   };

@@ -271,7 +271,8 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
     const fetched = await this.#run('enumerateCases', { ...caller, acs, page: { ...page, limit: page.limit + 1 } });
     const { items, next } = pageOf([...fetched].sort(comparePageKeys), page);
     const data = visible(items).map((c) => c.toJSON());
-    return ctx.reply.send({ status: 200, data, count: data.length, next });
+    // The route's response schema describes the plain envelope; `next` is serialized as is.
+    return ctx.reply.serializer((payload: unknown) => JSON.stringify(payload)).send({ status: 200, data, count: data.length, next });
   }
 
   async #create(ctx: RequestContext): Promise<C> {
