@@ -84,6 +84,7 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
   #reverseSeq = 0;
   #closing = false;
   #drained: (() => void) | null = null;
+  #ready: Promise<unknown> = Promise.resolve();
 
   constructor(options: { id: string; socket: WebSocket; request: FastifyRequest; identity: Identity; host: RpcConnectionHost }) {
     this.id = options.id;
@@ -100,6 +101,11 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
       this.alive = true;
     });
     socket.on('close', (code, reason) => this.#onClose(code, reason.toString()));
+  }
+
+  /** Frames wait for `ready` (the connection's registry row): a client that got its hello answer is reachable everywhere. */
+  waitFor(ready: Promise<unknown>): void {
+    this.#ready = ready;
   }
 
   /** Calls running now. */
@@ -186,6 +192,7 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
   }
 
   async #handle(value: unknown): Promise<void> {
+    await this.#ready;
     const hook = this.#host.hooks.afterReceive;
     if (hook !== undefined && typeof value === 'object' && value !== null && !Array.isArray(value)) {
       const replaced = await hook(this, value as RpcFrame);

@@ -459,7 +459,7 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
     }
     const connection = new RpcConnection({ id: randomUUID(), socket, request, identity, host: this });
     this.#connections.set(connection.id, connection);
-    void (async () => {
+    const registered = (async () => {
       try {
         await this.#registry!.add({ id: connection.id, kind: 'rpc', username: identity.username, remoteAddress: request.ip });
         await this.hooks.onConnect?.(connection);
@@ -468,6 +468,7 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
         connection.close(1011, 'the server could not register the connection');
       }
     })();
+    connection.waitFor(registered);
   }
 
   #onDelivery(connectionId: string, payload: unknown): void {
