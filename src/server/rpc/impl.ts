@@ -13,7 +13,8 @@ import { FUSION_ERRORS, FusionError, isFusionError } from '../../helper/errors.j
 import type { FusionErrorCode } from '../../helper/errors.js';
 import { every } from '../../helper/timer.js';
 import { FusionAPI } from '../api.js';
-import { ConnectionRegistry } from '../connection/registry.js';
+import type { ConnectionRegistry } from '../connection/registry.js';
+import { acquireConnectionRegistry, releaseConnectionRegistry } from '../connection/shared.js';
 import { applyOwnMigrations } from '../connection/tables.js';
 import type { NotificationChannelOptions } from '../event/notification-channel.js';
 import type { FusionHost } from '../host.js';
@@ -100,6 +101,7 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
   #config: FusionRpcConfig | null = null;
   #server: FusionHost | null = null;
   #registry: ConnectionRegistry | null = null;
+  #registryHost: FusionHost | null = null;
   #hub: ChannelHub | null = null;
   #cases: CaseChannels | null = null;
   #stop: AbortController | null = null;
@@ -202,15 +204,10 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
   override async start(server: FusionHost): Promise<void> {
     const config = this.config;
     const listen = this.#options.listen;
-    const registry = new ConnectionRegistry({
-      storage: server.storage,
-      instanceId: server.instanceId,
-      logger: server.logger,
-      lease: config.lease,
-      ...(listen ? { listen } : {}),
-    });
-    await registry.start();
+    // The server's one registry, shared with the TCP gateway: two on one instance would drain each other's rows.
+    const registry = await acquireConnectionRegistry(server, { lease: config.lease, ...(listen ? { listen } : {}) });
     this.#registry = registry;
+    this.#registryHost = server;
     await applyOwnMigrations(server.storage, [RPC_MIGRATION]);
     const hub = new ChannelHub({ storage: server.storage, logger: server.logger, ...(listen ? { listen } : {}) });
     await hub.start();
@@ -242,7 +239,9 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
     await Promise.allSettled(this.#loops);
     await this.#cases?.close();
     await this.#hub?.close();
-    await this.#registry?.close();
+    const host = this.#registryHost;
+    this.#registryHost = null;
+    if (host) await releaseConnectionRegistry(host);
     for (const waiter of this.#waiters.values()) waiter.done();
   }
 

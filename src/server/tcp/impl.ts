@@ -5,7 +5,6 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { FusionAPI } from '../api.js';
-import { ConnectionRegistry } from '../connection/registry.js';
 import { acquireConnectionRegistry, releaseConnectionRegistry } from '../connection/shared.js';
 import type { FusionHost } from '../host.js';
 import { readTcpConfig } from './config.js';
@@ -13,23 +12,6 @@ import type { FusionTcpConfig, TcpListenerConfig } from './config.js';
 import { FusionTcpGateway } from './gateway.js';
 import type { TcpListener } from './gateway.js';
 import type { TcpListenerOptions } from './listener-options.js';
-
-/**
- * The started registry of another mounted API (the RPC API runs its own, and starts before this
- * one): an instance must run one registry only, since each drains every payload row addressed
- * to its instance id and drops those of connections it does not know.
- */
-function registryOfAnotherApi(host: FusionHost): ConnectionRegistry | undefined {
-  for (const api of host.apis) {
-    try {
-      const registry = (api as { registry?: unknown }).registry;
-      if (registry instanceof ConnectionRegistry) return registry;
-    } catch {
-      // a `registry` getter of an API not started yet
-    }
-  }
-  return undefined;
-}
 
 /** Options of FusionTcpAPI. */
 export interface FusionTcpAPIOptions {
@@ -69,13 +51,9 @@ export class FusionTcpAPI extends FusionAPI {
 
   override async start(server?: FusionHost): Promise<void> {
     if (server && this.#useRegistry && server.hasStorage) {
-      const mounted = registryOfAnotherApi(server);
-      if (mounted !== undefined) {
-        this.gateway.attachRegistry(mounted);
-      } else {
-        this.gateway.attachRegistry(await acquireConnectionRegistry(server));
-        this.#host = server;
-      }
+      // The server's one registry (the RPC API acquires the same one).
+      this.gateway.attachRegistry(await acquireConnectionRegistry(server));
+      this.#host = server;
     }
     for (const listener of this.#config?.listeners ?? []) await this.gateway.listen(this.#resolveFraming(listener));
   }
