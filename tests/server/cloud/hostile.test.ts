@@ -26,7 +26,7 @@ const HOSTILE = [
   ['single dot', './x'],
   ['empty segment', 'a//b'],
   ['over-long segment', 'x'.repeat(256)],
-  // fastify refuses this URL itself, before any route runs (400 FST_ERR_BAD_URL).
+  // fastify refuses this URL itself, before any route runs: 400 in the envelope (src/server/framework-errors.ts).
   ['malformed escape', 'a%zzb'],
   ['reserved name', '.fusion-staging/x'],
 ] as const;
@@ -61,7 +61,7 @@ describeStorage('cloud hostile input', (getStorage) => {
   }
 
   it.each(HOSTILE)('%s: 400 FUSION_ERR_CLOUD_PATH on every route, nothing touched', async (name, path) => {
-    const code = name === 'malformed escape' ? 'FST_ERR_BAD_URL' : 'FUSION_ERR_CLOUD_PATH';
+    const code = name === 'malformed escape' ? 'FUSION_ERR_BAD_REQUEST' : 'FUSION_ERR_CLOUD_PATH';
     const before = await readdir(cloud.root);
     const routes: ['GET' | 'PUT' | 'DELETE' | 'POST', string, string?][] = [
       ['PUT', `/api/cloud/file/${path}`, 'payload'],
