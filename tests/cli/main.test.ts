@@ -42,6 +42,22 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Runs `fusion serve ARGS`, asks GET /api/info once it listens, then sends SIGTERM; returns the run and the answer. */
+async function serveAndAskInfo(args: string[]): Promise<{ run: Run; answered: unknown }> {
+  let answered: unknown = null;
+  let asked = false;
+  const run = await fusion(args, (stdout, child) => {
+    const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+    if (!match || asked) return;
+    asked = true;
+    fetch(`${match[1]}/api/info`)
+      .then((res) => res.json())
+      .then((body) => (answered = body))
+      .finally(() => child.kill('SIGTERM'));
+  });
+  return { run, answered };
+}
+
 describe('fusion', () => {
   it('prints its version', async () => {
     const run = await fusion(['version']);
@@ -85,17 +101,7 @@ describe('fusion', () => {
     const refused = await fusion(['serve', '--config', path, '--storage-url', 'mysql://db']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('--storage-url: expected postgres://');
-    let answered: unknown = null;
-    let asked = false;
-    const run = await fusion(['serve', '--config', path, '--storage-url', 'memory://'], (stdout, child) => {
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
-      if (!match || asked) return;
-      asked = true;
-      fetch(`${match[1]}/api/info`)
-        .then((res) => res.json())
-        .then((body) => (answered = body))
-        .finally(() => child.kill('SIGTERM'));
-    });
+    const { run, answered } = await serveAndAskInfo(['serve', '--config', path, '--storage-url', 'memory://']);
     expect(answered).toMatchObject({ status: 200, data: { api: 'override-test' } });
     expect(run.code).toBe(0);
   }, 60_000);
@@ -103,17 +109,7 @@ describe('fusion', () => {
   it('serve: listens, answers, and exits 0 on SIGTERM', async () => {
     const path = join(dir, 'good.yaml');
     await writeFile(path, 'server:\n  host: 127.0.0.1\n  port: 0\nstorage:\n  url: memory://\ninfo:\n  api: cli-test\n');
-    let answered: unknown = null;
-    let asked = false;
-    const run = await fusion(['serve', '--config', path], (stdout, child) => {
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
-      if (!match || asked) return;
-      asked = true;
-      fetch(`${match[1]}/api/info`)
-        .then((res) => res.json())
-        .then((body) => (answered = body))
-        .finally(() => child.kill('SIGTERM'));
-    });
+    const { run, answered } = await serveAndAskInfo(['serve', '--config', path]);
     expect(answered).toMatchObject({ status: 200, data: { api: 'cli-test' } });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('shutting down');
