@@ -5,7 +5,8 @@
  * `members` members on one instance and across two (p99 until the last member has it), and the
  * server memory per idle connection (the RPC server and a bare ws server each in a child
  * process, so the clients' memory is not counted). Every stage has a deadline: a stage that
- * does not finish fails the run with its name instead of hanging. Storage: PostgreSQL
+ * does not finish fails the run with its name instead of hanging; `--stages calls,reverse,
+ * broadcast,memory` runs some of them only. Storage: PostgreSQL
  * (FUSION_BENCH_PG_URL), fresh schemas, dropped at the end.
  */
 import { once } from 'node:events';
@@ -216,6 +217,8 @@ export default async function main(args: string[]): Promise<void> {
   const seconds = arg(args, 'seconds', 3);
   const members = arg(args, 'members', 1000);
   const idle = arg(args, 'idle', 10_000);
+  const stagesIndex = args.indexOf('--stages');
+  const stages = new Set(stagesIndex >= 0 ? (args[stagesIndex + 1] ?? '').split(',') : ['calls', 'reverse', 'broadcast', 'memory']);
   const schema = `fusion_bench_${randomBytes(5).toString('hex')}`;
   const childSchema = `${schema}_idle`;
   const apiKey = benchApiKey();
@@ -233,7 +236,7 @@ export default async function main(args: string[]): Promise<void> {
   };
   let failure: unknown = null;
   try {
-    for (const connections of [1, 50]) {
+    for (const connections of stages.has('calls') ? [1, 50] : []) {
       await bounded(`calls over ${connections} connection(s)`, 4 * seconds + 120, async () => {
         const bareClients = await Promise.all(Array.from({ length: connections }, () => bareClient(bare.url)));
         const rpcClients = await Promise.all(Array.from({ length: connections }, () => connect(a.url)));
@@ -249,7 +252,7 @@ export default async function main(args: string[]): Promise<void> {
     }
 
     // Server-to-client round trip: reverse request vs. a bare ws request/answer (µs).
-    await bounded('reverse requests', 180, async () => {
+    if (stages.has('reverse')) await bounded('reverse requests', 180, async () => {
       const handler = await connect(a.url);
       handler.handle('ping', (params) => params);
       const accepted = new Promise<WebSocket>((resolve) => bare.wss.once('connection', (socket) => resolve(socket)));
@@ -282,7 +285,7 @@ export default async function main(args: string[]): Promise<void> {
     });
 
     // Broadcast to `members` members: one instance, then half on each of two.
-    for (const spread of [1, 2]) {
+    for (const spread of stages.has('broadcast') ? [1, 2] : []) {
       await bounded(`broadcast to ${members} members on ${spread} instance(s)`, 600, async () => {
         const channel = `bench/${spread}`;
         const clients: FusionRpcClient[] = [];
@@ -324,7 +327,7 @@ export default async function main(args: string[]): Promise<void> {
     // Server memory per idle connection: each server in its own child process.
     const script = fileURLToPath(import.meta.url);
     const memory: Partial<Record<Role, { rss: number; heap: number }>> = {};
-    for (const role of ['bare', 'rpc'] as const) {
+    for (const role of stages.has('memory') ? (['bare', 'rpc'] as const) : []) {
       await bounded(`memory of ${idle} idle connections, ${role} server`, 900, async () => {
         const child = await startBenchChild<ToChild, FromChild>({ script, role, env: { [ROLE_ENV]: role, [KEY_ENV]: apiKey, [SCHEMA_ENV]: childSchema }, execArgv: ['--expose-gc'] });
         try {
@@ -336,12 +339,15 @@ export default async function main(args: string[]): Promise<void> {
       });
     }
     const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
-    const bareMemory = memory.bare!;
-    const rpcMemory = memory.rpc!;
-    rows.push(`| server memory per idle connection at ${idle}, resident | ${kib(bareMemory.rss)} | ${kib(rpcMemory.rss)} | | < 20 KB | ${rpcMemory.rss < 20_000 ? 'yes' : 'no'} |`);
-    rows.push(`| server memory per idle connection at ${idle}, heap + external | ${kib(bareMemory.heap)} | ${kib(rpcMemory.heap)} | | < 20 KB | ${rpcMemory.heap < 20_000 ? 'yes' : 'no'} |`);
+    const bareMemory = memory.bare;
+    const rpcMemory = memory.rpc;
+    if (bareMemory && rpcMemory) {
+      rows.push(`| server memory per idle connection at ${idle}, resident | ${kib(bareMemory.rss)} | ${kib(rpcMemory.rss)} | | < 20 KB | ${rpcMemory.rss < 20_000 ? 'yes' : 'no'} |`);
+      rows.push(`| server memory per idle connection at ${idle}, heap + external | ${kib(bareMemory.heap)} | ${kib(rpcMemory.heap)} | | < 20 KB | ${rpcMemory.heap < 20_000 ? 'yes' : 'no'} |`);
+    }
   } catch (error) {
     failure = error;
+    console.error(error);
     notes.push(`FAILED: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     await bare.close();

@@ -319,7 +319,15 @@ export class FusionRpcClient<D = UntypedRpc> {
       this.#pending.set(id, pending);
     });
     const internal = method.startsWith('rpc.');
-    this.#write({ jsonrpc: '2.0', id, method, params: internal ? (params ?? {}) : this.#encode(params ?? {}) });
+    try {
+      this.#write({ jsonrpc: '2.0', id, method, params: internal ? (params ?? {}) : this.#encode(params ?? {}) });
+    } catch (error) {
+      // Not sent: forget the pending call, or its later rejection (timeout, close) would be unhandled.
+      clearTimeout(this.#pending.get(id)?.timer);
+      this.#pending.delete(id);
+      promise.catch(() => undefined);
+      throw error;
+    }
     return { id, promise };
   }
 
