@@ -83,6 +83,8 @@ export interface RpcJoinOptions {
   since?: number;
   /** Called when the server could not replay (`rpc.reset`): messages before `lastId` are lost to this client. */
   onReset?(lastId: number): void;
+  /** Called when the server took this client out of the channel (`rpc.left`; `forbidden`: it lost access); it is not re-joined. */
+  onLeft?(reason: string): void;
 }
 
 /** A stream: iterate its items; `result` is the final answer. */
@@ -410,6 +412,13 @@ export class FusionRpcClient<D = UntypedRpc> {
       if (joined === undefined || id <= joined.lastId) return; // not ours, or seen already
       joined.lastId = id;
       joined.onMessage(this.#decode(params.data), id);
+      return;
+    }
+    if (method === 'rpc.left') {
+      const joined = this.#joined.get(params.channel as string);
+      if (joined === undefined) return;
+      this.#joined.delete(params.channel as string);
+      joined.options.onLeft?.(String(params.reason));
       return;
     }
     if (method === 'rpc.reset') {

@@ -13,6 +13,8 @@ import { every } from '../../helper/timer.js';
 import { FusionAPI } from '../api.js';
 import type { EventNotifier, FusionHost } from '../host.js';
 import { advisoryLockId } from '../storage/advisory-lock.js';
+import { stillAllowedAfter } from './case-access.js';
+import type { CaseAccessCache } from './case-access.js';
 import { openCaseStream } from './case-stream.js';
 import { readEventConfig } from './config.js';
 import type { FusionEventConfig } from './config.js';
@@ -64,7 +66,7 @@ export class FusionEventAPI<E extends Event = Event> extends FusionAPI implement
   readonly #options: FusionEventAPIOptions<E>;
   readonly #eventClass: EventClass<E>;
   readonly #streams = new Map<SseStream, Promise<void>>();
-  readonly #accessCache = new WeakMap<BusEvent, Case | null>();
+  readonly #accessCache: CaseAccessCache = new WeakMap();
   #sinks: EventSink[] = [];
   #config: FusionEventConfig | null = null;
   #server: FusionHost | null = null;
@@ -268,18 +270,7 @@ export class FusionEventAPI<E extends Event = Event> extends FusionAPI implement
 
   /** False when an update_case event shows that `identity` lost access to the case. */
   #stillAllowed(identity: Identity, event: BusEvent): boolean {
-    const authorizer = this.#server?.authorizer;
-    if (!authorizer || event.category !== 'update_case') return true;
-    let caseObj = this.#accessCache.get(event);
-    if (caseObj === undefined) {
-      try {
-        caseObj = this.#server!.caseClass.fromJSON((JSON.parse(event.document) as { case?: unknown }).case) as Case;
-      } catch {
-        caseObj = null;
-      }
-      this.#accessCache.set(event, caseObj);
-    }
-    return caseObj === null || authorizer.canAccessCase(identity, caseObj);
+    return this.#server === null || stillAllowedAfter(this.#server, identity, event, this.#accessCache);
   }
 
   #streamDeps(): Parameters<typeof openCaseStream>[1] {

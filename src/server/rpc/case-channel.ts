@@ -3,10 +3,14 @@
  * (same ids, so `since` is a Last-Event-ID). Joining is authorized like the SSE route
  * (operation `subscribe`, then the case's ACS). Live events come from this API's own event
  * bus; those arriving during the replay wait in a buffer, so none is lost or sent twice.
+ * An `update_case` event whose ACS shuts the member out is not sent: the member is dropped
+ * from the channel instead (as the SSE stream ends).
  */
 import type { Identity } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
 import type { FusionLogger } from '../../helper/logging.js';
+import { stillAllowedAfter } from '../event/case-access.js';
+import type { CaseAccessCache } from '../event/case-access.js';
 import { EventBus } from '../event/event-bus.js';
 import type { BusEvent } from '../event/event-bus.js';
 import { fetchCasePage } from '../event/event-log.js';
@@ -23,6 +27,7 @@ export class CaseChannels {
   readonly #host: FusionHost;
   readonly #bus: EventBus;
   readonly #subscriptions = new Map<ChannelSubscriber, Map<string, () => void>>();
+  readonly #accessCache: CaseAccessCache = new WeakMap();
 
   constructor(host: FusionHost, logger: FusionLogger, listen?: NotificationChannelOptions) {
     this.#host = host;
@@ -40,14 +45,25 @@ export class CaseChannels {
     await this.#bus.close();
   }
 
-  /** Subscribes `subscriber` to the events of the case named by `channel`, replaying after `since`. */
-  async join(channel: string, subscriber: ChannelSubscriber, since: number | null): Promise<Omit<JoinResult, 'members'>> {
+  /**
+   * Subscribes `subscriber` (authorized as `identity`) to the events of the case named by
+   * `channel`, replaying after `since`; `revoked` is called once it lost access to the case.
+   */
+  async join(channel: string, subscriber: ChannelSubscriber, since: number | null, identity: Identity, revoked: () => void): Promise<Omit<JoinResult, 'members'>> {
     const guid = CASE_CHANNEL.exec(channel)![1]!.toLowerCase();
     let lastSent = 0;
     let buffer: BusEvent[] | null = [];
-    const send = (event: BusEvent): void => {
+    let allowed = true;
+    // Live events only: the replay is history the member was allowed to see when it joined.
+    const send = (event: BusEvent, live = true): void => {
       const id = Number(event.id);
-      if (id <= lastSent) return;
+      if (id <= lastSent || !allowed) return;
+      if (live && !stillAllowedAfter(this.#host, identity, event, this.#accessCache)) {
+        allowed = false;
+        this.leave(channel, subscriber);
+        revoked();
+        return;
+      }
       lastSent = id;
       subscriber.message(channel, id, JSON.parse(event.document) as unknown);
     };
@@ -65,7 +81,7 @@ export class CaseChannels {
     if (since !== null && (BigInt(since) < page.prunedThrough || page.rows.length >= MAX_REPLAY)) {
       subscriber.reset(channel, Number(page.maxId));
     } else {
-      for (const row of page.rows) send({ ...row, frame: '' });
+      for (const row of page.rows) send({ ...row, frame: '' }, false);
     }
     lastSent = Math.max(lastSent, Number(page.maxId));
     const waiting = buffer;
@@ -91,12 +107,12 @@ export class CaseChannels {
   }
 }
 
-/** Authorizes joining `case/<guid>` exactly as GET /api/events/case/:case_guid is. */
+/** Authorizes joining `case/<guid>` exactly as GET /api/events/case/:case_guid is; returns the identity allowed. */
 export async function authorizeCaseChannel(
   host: FusionHost,
   authorize: (operation: string, context: Record<string, unknown>) => Promise<Identity>,
   channel: string,
-): Promise<void> {
+): Promise<Identity> {
   const guid = CASE_CHANNEL.exec(channel)![1]!.toLowerCase();
   const identity = await authorize('subscribe', { case_guid: guid });
   const caseObj = await host.loadCase(guid);
@@ -104,4 +120,5 @@ export async function authorizeCaseChannel(
   if (host.authorizer !== null && !host.authorizer.canAccessCase(identity, caseObj)) {
     throw new FusionError('FUSION_ERR_FORBIDDEN', `access to case ${guid} denied: its acs does not include you`);
   }
+  return identity;
 }

@@ -133,6 +133,11 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
     this.#notify('rpc.reset', { channel, last_id: lastId });
   }
 
+  /** Sends `rpc.left`: the server took the connection out of `channel` (`forbidden`: it lost access). */
+  left(channel: string, reason: string): void {
+    this.#notify('rpc.left', { channel, reason });
+  }
+
   /** Sends reverse request `rid` (from instance `from`) to the client. */
   reverseRequest(from: string, rid: string, method: string, params: unknown): void {
     const id = `r${++this.#reverseSeq}`;

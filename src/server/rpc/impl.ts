@@ -329,10 +329,10 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
   /** Joins a channel after its authorization hook. */
   async join(connection: RpcConnection, channel: string, since: number | null): Promise<JoinResult> {
     const { hub } = this.#started();
-    await this.#authorizeChannel(connection, channel);
+    const identity = await this.#authorizeChannel(connection, channel);
     if (this.#isCaseChannel(channel)) {
       await hub.addMember(channel, connection.id, connection.identity.username);
-      const { last_id } = await this.#cases!.join(channel, connection, since);
+      const { last_id } = await this.#cases!.join(channel, connection, since, identity, () => this.#revoked(connection, channel));
       connection.channels.add(channel);
       return { members: await hub.presence(channel), last_id };
     }
@@ -404,10 +404,17 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
     return this.#cases !== null && CASE_CHANNEL.test(channel);
   }
 
-  async #authorizeChannel(connection: RpcConnection, channel: string): Promise<void> {
+  /** The member lost access to the case of `channel` (its ACS changed): out of the channel, and told so. */
+  #revoked(connection: RpcConnection, channel: string): void {
+    connection.channels.delete(channel);
+    connection.left(channel, 'forbidden');
+    this.#hub?.removeMember(channel, connection.id).catch((error: unknown) => this.logger.warn({ err: error, channel }, 'rpc: removing a member row failed (it goes with its connection)'));
+  }
+
+  /** Throws unless `connection` may join `channel`; returns the identity it joins as. */
+  async #authorizeChannel(connection: RpcConnection, channel: string): Promise<Identity> {
     if (this.#isCaseChannel(channel)) {
-      await authorizeCaseChannel(this.#host(), (operation, context) => this.authorize(connection, operation, context), channel);
-      return;
+      return authorizeCaseChannel(this.#host(), (operation, context) => this.authorize(connection, operation, context), channel);
     }
     const rule = this.#channels.find((candidate) => candidate.pattern.test(channel));
     if (rule === undefined) throw new FusionError('FUSION_ERR_FORBIDDEN', `channel ${JSON.stringify(channel.slice(0, 100))} is not declared by the service`);
@@ -420,6 +427,7 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
       allowed = false;
     }
     if (!allowed) throw new FusionError('FUSION_ERR_FORBIDDEN', `you may not join channel ${JSON.stringify(channel.slice(0, 100))}`);
+    return connection.identity;
   }
 
   /** preValidation of the upgrade: ticket or credentials, the Origin rule, then the authorizer. */

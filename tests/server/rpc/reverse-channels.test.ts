@@ -181,4 +181,31 @@ describeStorage('rpc reverse requests and channels on two instances', (getStorag
     await late.join(channel, (_data, id) => replayed.push(id), { since: events[0]![0] - 1 });
     expect(replayed[0]).toBe(events[0]![0]);
   });
+
+  it('drops a member from case/<guid> when an update takes the case out of its reach, on either instance', async () => {
+    const service = await serviceClient(a);
+    clients.push(service);
+    const created = (await service.call('case.create', { case: { name: 'narrowing', acs: ['soc'] } })) as { guid: string };
+    const channel = `case/${created.guid}`;
+    const seen = { alice: [] as string[], bob: [] as string[], service: [] as string[] };
+    const left: string[] = [];
+    const alice = await user(b, 'alice');
+    const bob = await user(a, 'bob');
+    await alice.join(channel, (data) => seen.alice.push((data as { category: string }).category), { onLeft: (reason) => left.push(`alice:${reason}`) });
+    await bob.join(channel, (data) => seen.bob.push((data as { category: string }).category), { onLeft: (reason) => left.push(`bob:${reason}`) });
+    await service.join(channel, (data) => seen.service.push((data as { category: string }).category));
+    expect((await service.presence(channel)).filter((name) => name !== 'service')).toEqual(['alice', 'bob']);
+
+    await service.call('case.update', { guid: created.guid, patch: { acs: ['outsiders'] } });
+    await until(() => left.length === 2, 'both members told they left');
+    expect(left.sort()).toEqual(['alice:forbidden', 'bob:forbidden']);
+    await service.call('case.update', { guid: created.guid, patch: { name: 'after' } });
+    await until(() => seen.service.filter((category) => category === 'update_case').length === 2, 'the service (still allowed) sees both updates');
+    // The members saw neither the update that shut them out nor the one after; they are out of presence; their sockets stay usable.
+    expect(seen.alice).not.toContain('update_case');
+    expect(seen.bob).not.toContain('update_case');
+    expect((await service.presence(channel)).filter((name) => name !== 'service')).toEqual([]);
+    expect(await alice.call('whoami', {})).toBe('alice');
+    await expect(alice.join(channel, () => undefined)).rejects.toMatchObject({ rpcCode: -32003 });
+  });
 });
