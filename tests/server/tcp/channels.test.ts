@@ -157,6 +157,16 @@ describeStorage('TCP connections in RPC channels', (getStorage, kind) => {
     expect(device.received).toEqual(['OK#', 'direct#']);
   });
 
+  it('a message the framing cannot carry (over max_frame_bytes) skips that device, which keeps its connection and the next message', async () => {
+    const site = newSite();
+    const device = await panel(a, 'small', site);
+    await a.rpc.broadcast(`site/${site}`, 'x'.repeat(70_000));
+    const id = await a.rpc.broadcast(`site/${site}`, 'small');
+    await until(() => device.received.length === 2, 'the second message');
+    expect(device.received[1]).toBe(`site/${site} ${id} "small"`);
+    expect(connectionOf(a, 'small').closed).toBe(false);
+  });
+
   it('refuses case channels (they carry case events to RPC connections), and joins without the RPC API', async () => {
     await panel(a, 'refused', newSite());
     const connection = connectionOf(a, 'refused');
