@@ -2,6 +2,9 @@
  * FusionTcpGateway: framed TCP (and TLS) listeners for devices that speak neither HTTP nor
  * WebSocket. Frames go through after-receive hooks, the first one is classified into a client
  * type, and each frame reaches the handler of its connection's type (or the default one).
+ * The gateway holds the registrations and the connections' lifecycle; the jobs are beside it:
+ * router.ts (the frame pipeline), listener.ts, registry-link.ts (registry rows, delivery on
+ * any instance) and channels.ts (connections as members of RPC channels).
  */
 import type { Socket } from 'node:net';
 import type { AfterReceiveHook, BeforeSendHook } from '../../helper/frame-hooks.js';
