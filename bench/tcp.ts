@@ -9,7 +9,7 @@
 import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import type { Socket } from 'node:net';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { FusionTcpGateway } from '../src/server/tcp/gateway.js';
 import { createLogger } from '../src/helper/logging.js';
@@ -170,7 +170,7 @@ export default async function main(args: string[]): Promise<void> {
     }
     ratios.push(rates.gateway[round]! / rates.bare[round]!);
     const perCpu = (role: Role): string => `${Math.round(rates[role][round]!)} msg/s, ${cpu[role][round]!.toFixed(2)} CPU µs/msg`;
-    console.log(`round ${round + 1}: bare ${perCpu('bare')}; gateway ${perCpu('gateway')}; ratio ${ratios[round]!.toFixed(3)}`);
+    console.log(`round ${round + 1}: bare ${perCpu('bare')}; gateway ${perCpu('gateway')}; ratio ${ratios[round]!.toFixed(3)} (load ${loadavg()[0]!.toFixed(2)})`);
   }
   const load1 = loadSampler.stop();
   console.log(`\n${markdownHeader(COMPARISON_COLUMNS)}`);

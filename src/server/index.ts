@@ -86,16 +86,20 @@ export type { FusionEventAPIOptions, NotifyOptions, EventClass, FusionEventConfi
 export { ConnectionRegistry, connectionChannelName, CONNECTION_TABLE, CONNECTION_MESSAGE_TABLE, CONNECTION_MIGRATION } from './connection/index.js';
 export type { ConnectionKind, ConnectionRecord, ConnectionRegistryOptions, ConnectionSelector, ConnectionDeliveryHandler, InstanceMessageHandler, NewConnection, DeliverOptions } from './connection/index.js';
 // TCP gateway (framed TCP/TLS listeners, classification by first message, hooks)
-export { FusionTcpAPI, FusionTcpGateway, FusionTcpConnection, TCP_LISTENER_DEFAULTS, readTcpConfig } from './tcp/index.js';
+export { FusionTcpAPI, FusionTcpGateway, FusionTcpConnection, TCP_LISTENER_DEFAULTS, readTcpConfig, encodeChannelMessageAsJson } from './tcp/index.js';
 export type {
   FusionTcpAPIOptions,
   FusionTcpConfig,
   FusionTcpGatewayOptions,
   NamedCustomFraming,
+  TcpChannelEncoder,
+  TcpChannelHub,
+  TcpChannelMessage,
   TcpClassifier,
   TcpConnectHandler,
   TcpConnectionRegistry,
   TcpDisconnectHandler,
+  TcpJoinResult,
   TcpListener,
   TcpListenerConfig,
   TcpListenerOptions,

@@ -137,6 +137,11 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
     return this.#registry;
   }
 
+  /** The channel hub (once started): the TCP gateway puts its connections in channels there (`gateway.join`). */
+  get channelHub(): ChannelHub | null {
+    return this.#hub;
+  }
+
   /** Open connections on this instance. */
   get connectionCount(): number {
     return this.#connections.size;

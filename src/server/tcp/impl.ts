@@ -2,6 +2,7 @@
  * FusionTcpAPI: mounts a FusionTcpGateway on a FusionServer. Its listeners start once storage is
  * open (after every API's setup, so handlers are registered first) and stop on shutdown.
  * A service reaches the gateway with `host.findApi(FusionTcpAPI)!.gateway` in its own setup.
+ * With the RPC API mounted too, `gateway.join` puts TCP connections in RPC's channels.
  */
 import type { FastifyInstance } from 'fastify';
 import { FusionAPI } from '../api.js';
@@ -10,7 +11,7 @@ import type { FusionHost } from '../host.js';
 import { readTcpConfig } from './config.js';
 import type { FusionTcpConfig, TcpListenerConfig } from './config.js';
 import { FusionTcpGateway } from './gateway.js';
-import type { TcpListener } from './gateway.js';
+import type { TcpListener } from './listener.js';
 import type { TcpListenerOptions } from './listener-options.js';
 
 /** Options of FusionTcpAPI. */
@@ -54,6 +55,10 @@ export class FusionTcpAPI extends FusionAPI {
       // The server's one registry (the RPC API acquires the same one).
       this.gateway.attachRegistry(await acquireConnectionRegistry(server));
       this.#host = server;
+      // Channels are the RPC API's (gateway.join); its module is loaded only by a server with storage.
+      const { FusionRpcAPI } = await import('../rpc/impl.js');
+      const rpc = server.findApi(FusionRpcAPI);
+      if (rpc !== undefined) this.gateway.attachChannels(() => rpc.channelHub);
     }
     for (const listener of this.#config?.listeners ?? []) await this.gateway.listen(this.#resolveFraming(listener));
   }
@@ -63,6 +68,7 @@ export class FusionTcpAPI extends FusionAPI {
     const host = this.#host;
     this.#host = null;
     this.gateway.attachRegistry(null);
+    this.gateway.attachChannels(null);
     if (host) await releaseConnectionRegistry(host);
   }
 
