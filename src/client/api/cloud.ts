@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type { FileHandle } from 'node:fs/promises';
 import type { CloudLink } from '../../server/download/impl.js';
+export type { CloudLink };
 import type { FusionClient, FusionRawResponse } from '../client.js';
 import { FusionClientError, isFusionClientError } from '../errors.js';
 
