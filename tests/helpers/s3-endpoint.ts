@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { isCi } from './storage.js';
 
@@ -122,4 +123,20 @@ export function describeS3(title: string, suite: (endpoint: () => string) => voi
       return endpoint;
     });
   });
+}
+
+/** The keys under `prefix` in `bucket` (first page, sorted), read with a client of its own. */
+export async function listKeys(endpoint: string, bucket: string, prefix = ''): Promise<string[]> {
+  const client = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: S3_TEST_KEYS.access_key, secretAccessKey: S3_TEST_KEYS.secret_key },
+  });
+  try {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+    return (page.Contents ?? []).map((item) => item.Key!).sort();
+  } finally {
+    client.destroy();
+  }
 }

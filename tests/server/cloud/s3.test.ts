@@ -4,12 +4,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { s3ClientOf } from '../../../src/server/cloud/s3-driver.js';
 import { freshStorage } from '../../helpers/storage.js';
 import type { KnexStorage } from '../../../src/server/storage/knex-storage.js';
-import { S3_TEST_KEYS, describeS3 } from '../../helpers/s3-endpoint.js';
+import { S3_TEST_KEYS, describeS3, listKeys } from '../../helpers/s3-endpoint.js';
 import { DOCUMENTED_OUTCOME, startCloud } from './harness.js';
 import { janeSharesWithMike } from './scenario.example.js';
 import type { CloudHarness } from './harness.js';
@@ -33,15 +31,7 @@ describeS3('cloud on S3 (radosgw)', (endpointOf) => {
       if (work) await rm(work, { recursive: true, force: true });
     });
 
-    async function keys(prefix = ''): Promise<string[]> {
-      const client = s3ClientOf({ endpoint: endpointOf(), bucket, region: 'us-east-1', accessKey: S3_TEST_KEYS.access_key, secretKey: S3_TEST_KEYS.secret_key, forcePathStyle: true, prefix: '' });
-      try {
-        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
-        return (page.Contents ?? []).map((item) => item.Key!).sort();
-      } finally {
-        client.destroy();
-      }
-    }
+    const keys = (prefix = ''): Promise<string[]> => listKeys(endpointOf(), bucket, prefix);
 
     it('Jane, Mike and an anonymous caller, as on the local driver', async () => {
       await cloud.jane.createDirectory('/janes_dir');

@@ -3,37 +3,26 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FusionDownloadAPIClient } from '../../../src/client/api/download.js';
 import { FusionDownloadAPI } from '../../../src/server/download/impl.js';
-import type { KnexStorage } from '../../../src/server/storage/knex-storage.js';
-import { openStorage } from '../../../src/server/storage/open-storage.js';
-import { S3_TEST_KEYS, describeS3 } from '../../helpers/s3-endpoint.js';
-import { TEST_PG_URL, freshStorage } from '../../helpers/storage.js';
-import { startCloud } from '../cloud/harness.js';
-import type { CloudHarness } from '../cloud/harness.js';
+import { describeS3 } from '../../helpers/s3-endpoint.js';
+import { startS3Pair } from '../cloud/harness.js';
+import type { CloudHarness, S3Pair } from '../cloud/harness.js';
 
 describeS3('cloud links on S3 (radosgw)', (endpointOf) => {
   describe('cloud links on S3 (radosgw), two instances on one PostgreSQL schema', () => {
-    let storageA: KnexStorage | undefined;
-    let storageB: KnexStorage | undefined;
+    let pair: S3Pair | undefined;
     let a: CloudHarness;
     let b: CloudHarness;
     const bucket = `fusion-link-${randomBytes(5).toString('hex')}`;
     const body = randomBytes(9 * 1024 * 1024 + 17); // more than one multipart part
 
     beforeAll(async () => {
-      const endpoint = endpointOf();
-      storageA = await freshStorage('postgres');
-      storageB = await openStorage(TEST_PG_URL, { schema: storageA.schema! });
-      const cloud = { driver: 's3', s3: { endpoint, bucket, ...S3_TEST_KEYS } };
-      a = await startCloud({ storage: storageA, cloud, config: { download: {} } });
-      b = await startCloud({ storage: storageB, cloud, config: { download: {} } });
+      pair = await startS3Pair(endpointOf(), bucket, { download: {} });
+      ({ a, b } = pair);
       await a.jane.createDirectory('/shared');
       await a.jane.upload(body, '/shared/evidence.bin');
     }, 90_000);
     afterAll(async () => {
-      await b?.close();
-      await a?.close();
-      await storageB?.close();
-      await storageA?.close();
+      await pair?.close();
     });
 
     it('a link Jane makes on A is served by B, once, from the bucket', async () => {
