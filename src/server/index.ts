@@ -74,7 +74,7 @@ export type {
 } from './case/index.js';
 // download
 export { FusionDownloadAPI, parseDownloadConfig } from './download/index.js';
-export type { FusionDownloadAPIOptions, FusionDownloadConfig } from './download/index.js';
+export type { CloudLink, FusionDownloadAPIOptions, FusionDownloadConfig, PrepareCloudOptions } from './download/index.js';
 // webhooks (the event API's delivery half)
 export { parseWebhookConfig, DEFAULT_WEBHOOK_CONFIG, validateWebhookUrl, MAX_WEBHOOK_URL_LENGTH } from './event/webhook/index.js';
 export { WebhookDispatcher, createWebhookDispatcher, AddressPolicy, DELIVERY_TABLE, ENDPOINT_TABLE } from './event/webhook/index.js';

@@ -11,6 +11,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { isCi } from './storage.js';
 
 /** Access keys micro-ceph.sh creates. */
@@ -88,5 +90,53 @@ export async function startMicroCeph(): Promise<StartedS3> {
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/**
+ * Registers `suite` in a describe block with an S3 endpoint: the given one, or a micro-ceph
+ * started for the file. Without radosgw outside CI the block is skipped with the reason printed;
+ * under CI a missing endpoint fails it. `endpoint()` is valid in the suite's hooks and tests.
+ */
+export function describeS3(title: string, suite: (endpoint: () => string) => void): void {
+  const availability = s3Availability();
+  if (availability.kind === 'missing' && !isCi()) {
+    console.warn(`${title} skipped: ${availability.reason}`);
+    describe.skip(title, () => it('needs radosgw', () => undefined));
+    return;
+  }
+  let started: StartedS3 | null = null;
+  let endpoint: string | null = availability.kind === 'given' ? availability.endpoint : null;
+  describe(title, () => {
+    beforeAll(async () => {
+      if (availability.kind === 'missing') throw new Error(availability.reason);
+      if (availability.kind === 'start') {
+        started = await startMicroCeph();
+        endpoint = started.endpoint;
+      }
+    }, 200_000);
+    afterAll(async () => {
+      await started?.stop();
+    }, 90_000);
+    suite(() => {
+      if (endpoint === null) throw new Error('no S3 endpoint (see the first failure of this suite)');
+      return endpoint;
+    });
+  });
+}
+
+/** The keys under `prefix` in `bucket` (first page, sorted), read with a client of its own. */
+export async function listKeys(endpoint: string, bucket: string, prefix = ''): Promise<string[]> {
+  const client = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: S3_TEST_KEYS.access_key, secretAccessKey: S3_TEST_KEYS.secret_key },
+  });
+  try {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+    return (page.Contents ?? []).map((item) => item.Key!).sort();
+  } finally {
+    client.destroy();
   }
 }

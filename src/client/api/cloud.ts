@@ -8,6 +8,8 @@ import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type { FileHandle } from 'node:fs/promises';
+import type { CloudLink } from '../../server/download/impl.js';
+export type { CloudLink };
 import type { FusionClient, FusionRawResponse } from '../client.js';
 import { FusionClientError, isFusionClientError } from '../errors.js';
 
@@ -152,6 +154,14 @@ export class FusionCloudAPIClient {
   /** Removes the assignment of a user or a group on `path`: inheritance comes back. */
   async removeRole(path: string, principal: CloudPrincipalRef): Promise<void> {
     await this.#client.delete(`/api/cloud/roles/${encodeCloudPath(path)}`, { body: principal });
+  }
+
+  /**
+   * Prepares a one-time download link to file `remotePath` (needs READ_FILE on it): fetch it with
+   * FusionDownloadAPIClient.download(link, output), without logging in, from any instance (S3 driver).
+   */
+  link(remotePath: string): Promise<CloudLink> {
+    return this.#client.post<CloudLink>(`/api/cloud/link/${encodeCloudPath(remotePath)}`);
   }
 
   /** Uploads a local file (path), a Buffer or a stream to `remotePath`; returns the stored entry. */

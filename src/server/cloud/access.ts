@@ -7,6 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Knex } from 'knex';
 import type { Identity } from '../../concept/index.js';
 import { FusionError, isFusionError } from '../../helper/errors.js';
+import { traceUserOp } from '../../helper/tracing.js';
 import { API_TOKEN_HEADER } from '../auth/api-keys.js';
 import { traceDecision } from '../auth/trace.js';
 import type { FusionHost } from '../host.js';
@@ -71,14 +72,17 @@ export class CloudAccess {
 
   /**
    * Throws unless `who` holds `permission` on `path`: 401 for an anonymous caller (logging in may
-   * help), 403 otherwise. Granted or not, the decision is traced.
+   * help), 403 otherwise. Granted or not, the decision is traced (with the client of `request`).
    */
-  async require(request: FastifyRequest, who: RequestCaller, permission: CloudPermission, path: string): Promise<EffectivePermissions> {
+  async require(request: FastifyRequest | null, who: RequestCaller, permission: CloudPermission, path: string): Promise<EffectivePermissions> {
     const effective = await this.effective(who.caller, path);
     const granted = effective.permissions.includes(permission);
     const context = { path: `/${path}`, permission, role: effective.role, inherited_from: effective.inherited_from };
     const reason = granted ? undefined : `${permission} is not granted on /${path}`;
-    traceDecision(request, who.identity, `cloud_${permission.toLowerCase()}`, context, granted, reason);
+    const operation = `cloud_${permission.toLowerCase()}`;
+    // A service's own call (no request): traced without the client's address.
+    if (request === null) traceUserOp(who.identity, operation, { granted, context: reason === undefined ? context : { ...context, reason } });
+    else traceDecision(request, who.identity, operation, context, granted, reason);
     if (!granted) {
       const code = who.caller.kind === 'anonymous' ? 'FUSION_ERR_UNAUTHORIZED' : 'FUSION_ERR_FORBIDDEN';
       const advice = who.caller.kind === 'anonymous' ? ': log in, anonymous callers may not' : '';

@@ -113,8 +113,9 @@ export class CloudFiles {
     });
   }
 
-  /** The file entry at `path` after checking READ_FILE (for GET file). */
-  async readable(request: FastifyRequest, who: RequestCaller, file: CloudPath): Promise<CloudEntry> {
+  /** The file entry at `path` after checking READ_FILE (for GET file and one-time links; `request` null for a service's call). */
+  async readable(request: FastifyRequest | null, who: RequestCaller, file: CloudPath): Promise<CloudEntry> {
+    if (file.path === '') throw new FusionError('FUSION_ERR_CLOUD_PATH', 'bad cloud path: the root is a directory, not a file');
     await this.#driver.confine(file.path);
     await this.#access.require(request, who, 'READ_FILE', file.path);
     const entry = await selectEntry(this.#knex, file.path);

@@ -4,7 +4,8 @@
  * assignments in storage so several instances share them. Services use `effectivePermissions`,
  * `canAuthorizePath`, `assignRole` and `removeRole` in their own routes.
  */
-import type { FastifyInstance } from 'fastify';
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Identity } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
 import { FusionAPI } from '../api.js';
@@ -14,6 +15,8 @@ import { parsePlainPath } from './cloud-path.js';
 import { readCloudConfig } from './config.js';
 import type { FusionCloudConfig } from './config.js';
 import type { CloudDriver } from './driver.js';
+import { selectEntry } from './entry-rows.js';
+import type { CloudEntry } from './entry-rows.js';
 import { CloudFiles } from './files.js';
 import { LocalCloudDriver } from './local-driver.js';
 import type { CloudPermission } from './permissions.js';
@@ -52,6 +55,7 @@ export class FusionCloudAPI extends FusionAPI {
   #host: FusionHost | null = null;
   #access: CloudAccess | null = null;
   #roles: CloudRoles | null = null;
+  #files: CloudFiles | null = null;
 
   constructor(options: FusionCloudAPIOptions = {}) {
     super();
@@ -68,11 +72,11 @@ export class FusionCloudAPI extends FusionAPI {
     return this.#mounted().driver;
   }
 
-  #mounted(): { config: FusionCloudConfig; driver: CloudDriver; host: FusionHost; access: CloudAccess; roles: CloudRoles } {
-    if (!this.#config || !this.#driver || !this.#host || !this.#access || !this.#roles) {
+  #mounted(): { config: FusionCloudConfig; driver: CloudDriver; host: FusionHost; access: CloudAccess; roles: CloudRoles; files: CloudFiles } {
+    if (!this.#config || !this.#driver || !this.#host || !this.#access || !this.#roles || !this.#files) {
       throw new FusionError('FUSION_ERR_UNAVAILABLE', 'the cloud API is not mounted: pass it in FusionServer({ apis }) and start the server');
     }
-    return { config: this.#config, driver: this.#driver, host: this.#host, access: this.#access, roles: this.#roles };
+    return { config: this.#config, driver: this.#driver, host: this.#host, access: this.#access, roles: this.#roles, files: this.#files };
   }
 
   /** Adds the routes of DESIGN.md section 11 (tree, directory, file, zip, permissions, roles, uploads). */
@@ -87,6 +91,7 @@ export class FusionCloudAPI extends FusionAPI {
     this.#host = host;
     this.#access = access;
     this.#roles = roles;
+    this.#files = files;
     addCloudRoutes(app, host, { access, files, roles });
     addZipRoute(app, host, { access, files, driver });
     await mountTus(app, host, { access, files, driver, config });
@@ -111,6 +116,36 @@ export class FusionCloudAPI extends FusionAPI {
   /** True when `identity` (null: anonymous) holds `permission` on `path`. */
   async canAuthorizePath(identity: Identity | null, path: string, permission: CloudPermission): Promise<boolean> {
     return (await this.effectivePermissions(identity, path)).permissions.includes(permission);
+  }
+
+  /**
+   * The Identity of `request`'s caller: null when anonymous (no session, no API key); a wrong
+   * API key is a 401. `operation` and `path` are what the authorizer is told.
+   */
+  async requestIdentity(request: FastifyRequest, operation: string, path: string): Promise<Identity | null> {
+    return (await this.#mounted().access.requestCaller(request, operation, parsePlainPath(path).path)).identity;
+  }
+
+  /**
+   * The file entry at `path` when `identity` (null: anonymous) holds READ_FILE on it, as
+   * effectivePermissions resolves it; the decision is traced (with the client of `request` when
+   * given). 400 for a bad path, 401 (anonymous) or 403 when refused, 404 when no file is there.
+   */
+  async readableFile(identity: Identity | null, path: string, request: FastifyRequest | null = null): Promise<CloudEntry> {
+    const { host, files } = this.#mounted();
+    return files.readable(request, { caller: callerOf(host, identity), identity }, parsePlainPath(path));
+  }
+
+  /** The stored entry at `path` (file or directory), or null; no permission check. */
+  async entry(path: string): Promise<CloudEntry | null> {
+    const { host } = this.#mounted();
+    const checked = parsePlainPath(path).path;
+    return checked === '' ? null : selectEntry(host.storage.knex, checked);
+  }
+
+  /** A stream of the bytes of file `path` (`start..end` inclusive when given) from the driver; no permission check. */
+  async openFile(path: string, range?: { start: number; end: number }): Promise<Readable> {
+    return this.#mounted().files.open(parsePlainPath(path).path, range);
   }
 
   /** Gives `role` to a user or a group on `path` (which must exist), replacing the one they had there. */

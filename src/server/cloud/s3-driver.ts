@@ -2,20 +2,27 @@
  * The `s3` driver: files as objects of one bucket (key = prefix + path), for several instances.
  * A write uploads to a staging key (multipart for large bodies, through lib-storage), then the
  * commit copies it server-side over the final key and deletes the staging object: the final key
- * only ever holds one writer's whole content. Directories are metadata rows only.
+ * only ever holds one writer's whole content. CopyObject stops at 5 GiB: larger objects are
+ * copied by a multipart copy (UploadPartCopy). Directories are metadata rows only.
  */
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   S3Client,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
+import type { CompletedPart, S3ClientConfig } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { FusionError } from '../../helper/errors.js';
 import type { CloudS3Config } from './config.js';
@@ -31,9 +38,23 @@ function driverError(what: string, error: unknown): FusionError {
   return new FusionError('FUSION_ERR_CLOUD_DRIVER', `S3 ${what} failed (${name})`, { cause: error });
 }
 
-/** Builds the S3 client of `config` (path style and checksums set for non-AWS endpoints). */
-export function s3ClientOf(config: CloudS3Config): S3Client {
-  return new S3Client({
+/** CopyObject's limit: larger objects need a multipart copy. */
+const COPY_OBJECT_LIMIT = 5 * 1024 * 1024 * 1024;
+/** Part size of a multipart copy (raised when 10,000 parts would not hold the object). */
+const COPY_PART_SIZE = 512 * 1024 * 1024;
+const MAX_PARTS = 10_000;
+
+/** Options of S3CloudDriver (for tests: lower thresholds exercise the multipart copy with small objects). */
+export interface S3CloudDriverOptions {
+  /** Objects larger than this are copied part by part (default and maximum: 5 GiB, S3's CopyObject limit). */
+  copyObjectLimit?: number;
+  /** Bytes per UploadPartCopy (default 512 MiB; S3 requires at least 5 MiB but for the last part). */
+  copyPartSize?: number;
+}
+
+/** The S3 client settings of `config` (path style and checksums set for non-AWS endpoints). */
+export function s3ClientConfigOf(config: CloudS3Config): S3ClientConfig {
+  return {
     region: config.region,
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     forcePathStyle: config.forcePathStyle,
@@ -41,7 +62,12 @@ export function s3ClientOf(config: CloudS3Config): S3Client {
     // radosgw answers streamed bodies with 411 under the default (see TOOLCHAIN.md).
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  };
+}
+
+/** Builds the S3 client of `config`. */
+export function s3ClientOf(config: CloudS3Config): S3Client {
+  return new S3Client(s3ClientConfigOf(config));
 }
 
 /** Files as objects in one S3 bucket. */
@@ -51,10 +77,24 @@ export class S3CloudDriver implements CloudDriver {
   /** The S3 client (shared with the tus S3 store). */
   readonly client: S3Client;
   readonly #config: CloudS3Config;
+  readonly #copyObjectLimit: number;
+  readonly #copyPartSize: number;
 
-  constructor(config: CloudS3Config) {
+  constructor(config: CloudS3Config, options: S3CloudDriverOptions = {}) {
+    const { copyObjectLimit = COPY_OBJECT_LIMIT, copyPartSize = COPY_PART_SIZE } = options;
+    if (!Number.isInteger(copyObjectLimit) || copyObjectLimit < 0 || copyObjectLimit > COPY_OBJECT_LIMIT) {
+      throw new TypeError(`S3CloudDriver: copyObjectLimit must be an integer from 0 to 5 GiB, got ${String(copyObjectLimit)}`);
+    }
+    if (!Number.isInteger(copyPartSize) || copyPartSize < 1) throw new TypeError(`S3CloudDriver: copyPartSize must be an integer >= 1, got ${String(copyPartSize)}`);
     this.#config = config;
+    this.#copyObjectLimit = copyObjectLimit;
+    this.#copyPartSize = copyPartSize;
     this.client = s3ClientOf(config);
+  }
+
+  /** The settings of the bucket. */
+  get config(): CloudS3Config {
+    return this.#config;
   }
 
   /** The bucket holding the tree. */
@@ -102,6 +142,15 @@ export class S3CloudDriver implements CloudDriver {
       await this.#delete(staging).catch(() => undefined);
       throw error;
     }
+    return this.#stagedAt(path, staging);
+  }
+
+  /** Takes the complete object at `key` (a finished tus upload) as the staged content of `path`: moved by a server-side copy at commit. */
+  adoptObject(path: string, key: string): StagedFile {
+    return this.#stagedAt(path, key);
+  }
+
+  #stagedAt(path: string, staging: string): StagedFile {
     let done = false;
     const discard = async (): Promise<void> => {
       if (done) return;
@@ -111,7 +160,7 @@ export class S3CloudDriver implements CloudDriver {
     return {
       commit: async () => {
         try {
-          await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: this.keyOf(path), CopySource: `${this.bucket}/${encodeURIComponent(staging).replace(/%2F/g, '/')}` }));
+          await this.copyObject(staging, this.keyOf(path));
         } catch (error) {
           await discard().catch(() => undefined);
           throw driverError(`copying the upload to ${path}`, error);
@@ -120,6 +169,34 @@ export class S3CloudDriver implements CloudDriver {
       },
       discard,
     };
+  }
+
+  /** Copies object `source` to `target` server-side: CopyObject up to the limit, a multipart copy (UploadPartCopy) above. */
+  async copyObject(source: string, target: string): Promise<void> {
+    const copySource = `${this.bucket}/${encodeURIComponent(source).replace(/%2F/g, '/')}`;
+    const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: source }));
+    const size = head.ContentLength ?? 0;
+    if (size <= this.#copyObjectLimit) {
+      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: target, CopySource: copySource }));
+      return;
+    }
+    const partSize = Math.max(this.#copyPartSize, Math.ceil(size / MAX_PARTS));
+    const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: target }));
+    const uploadId = created.UploadId!;
+    try {
+      const parts: CompletedPart[] = [];
+      for (let start = 0, number = 1; start < size; start += partSize, number++) {
+        const end = Math.min(size, start + partSize) - 1;
+        const part = await this.client.send(
+          new UploadPartCopyCommand({ Bucket: this.bucket, Key: target, UploadId: uploadId, PartNumber: number, CopySource: copySource, CopySourceRange: `bytes=${start}-${end}`, CopySourceIfMatch: head.ETag }),
+        );
+        parts.push({ ETag: part.CopyPartResult?.ETag, PartNumber: number });
+      }
+      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: target, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+    } catch (error) {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: target, UploadId: uploadId })).catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Streams the object (or a range of it). */

@@ -1,23 +1,18 @@
 /**
- * Tus 1.0 resumable uploads at `/api/cloud/uploads/` (@tus/server with its file store). Our code
+ * Tus 1.0 resumable uploads at `/api/cloud/uploads/` (@tus/server; its store by driver:
+ * tus-store.ts). Our code
  * runs before tus sees a request: the caller is resolved, a creation (POST) is checked as a
  * `PUT file` would be (metadata `path`, `overwrite`; Upload-Length against the limits), and any
  * other request must come from the caller who created the upload. Those refusals are answered in
  * our envelope. When the last byte arrives, the upload is checked again and committed as a cloud
  * file (hashed, renamed into place, its row written) in tus' `onUploadFinish`; tus' own errors
  * (offset conflicts, bad lengths) are rewritten into the envelope by `onResponseError`.
- * Partial uploads live in `cloud.upload_dir` (default `<root>/.fusion-uploads`) on the instance
- * that received them: with several instances, share that directory (or route a client's resume
- * to the same instance). The tus lock is a storage advisory lock (tus-locker.ts).
+ * Local driver: partial uploads live in `cloud.upload_dir` (default `<root>/.fusion-uploads`) on
+ * the instance that received them. S3 driver: in the bucket, so any instance resumes them. The
+ * tus lock is a storage advisory lock (tus-locker.ts), shared by every instance.
  */
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { FileStore } from '@tus/file-store';
 import { Server as TusServer } from '@tus/server';
 import type { Upload } from '@tus/server';
 import { FusionError } from '../../helper/errors.js';
@@ -28,6 +23,8 @@ import { parsePlainPath } from './cloud-path.js';
 import type { FusionCloudConfig } from './config.js';
 import type { CloudDriver } from './driver.js';
 import type { CloudFiles } from './files.js';
+import { tusBackendOf } from './tus-store.js';
+import type { TusBackend } from './tus-store.js';
 
 /** What the tus mount needs. */
 export interface TusDeps {
@@ -64,7 +61,7 @@ function envelopeBody(error: unknown): { status_code: number; body: string } {
 
 /** Mounts the tus server under /api/cloud/uploads/ in `app`. */
 export async function mountTus(app: FastifyInstance, host: FusionHost, deps: TusDeps): Promise<void> {
-  const directory = deps.config.uploadDir ?? join(deps.config.root, '.fusion-uploads');
+  const backend = tusBackendOf(deps.driver, deps.config);
   // Tus hooks get a web Request; on Node it carries the IncomingMessage we saw (srvx's runtime.node).
   const calls = new WeakMap<IncomingMessage, Call>();
   const callOf = (req: Request): Call => {
@@ -77,7 +74,8 @@ export async function mountTus(app: FastifyInstance, host: FusionHost, deps: Tus
   const tus: TusServer = new TusServer({
     path: PREFIX,
     relativeLocation: true,
-    datastore: new FileStore({ directory }),
+    datastore: backend.datastore,
+    ...backend.naming,
     locker: new AdvisoryTusLocker(() => host.storage),
     maxSize: deps.config.maxFileBytes ?? undefined,
     async onUploadCreate(req, upload) {
@@ -87,13 +85,12 @@ export async function mountTus(app: FastifyInstance, host: FusionHost, deps: Tus
     async onUploadFinish(req, upload) {
       const { request, who } = callOf(req);
       try {
-        const entry = await finish(deps, request, who, upload, join(directory, upload.id));
+        const entry = await finish(deps, backend, request, who, upload);
         return { status_code: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 200, data: entry, count: Object.keys(entry).length }) };
       } catch (error) {
-        await tus.datastore.remove(upload.id).catch(() => undefined);
         throw envelopeBody(error);
       } finally {
-        await rm(join(directory, `${upload.id}.json`), { force: true }).catch(() => undefined);
+        await backend.cleanup(upload.id);
       }
     },
     onResponseError(_req, error) {
@@ -110,7 +107,7 @@ export async function mountTus(app: FastifyInstance, host: FusionHost, deps: Tus
     scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
       const who = await deps.access.requestCaller(request, 'cloud_upload', '');
-      await authorizeTus(deps, tus, request, who);
+      await authorizeTus(deps, backend, tus, request, who);
       calls.set(request.raw, { request, who });
       reply.hijack();
       await tus.handle(request.raw, reply.raw);
@@ -123,7 +120,7 @@ export async function mountTus(app: FastifyInstance, host: FusionHost, deps: Tus
 }
 
 /** Our checks before tus runs; throws FusionErrors the error handler answers in the envelope. */
-async function authorizeTus(deps: TusDeps, tus: TusServer, request: FastifyRequest, who: RequestCaller): Promise<void> {
+async function authorizeTus(deps: TusDeps, backend: TusBackend, tus: TusServer, request: FastifyRequest, who: RequestCaller): Promise<void> {
   if (request.method === 'OPTIONS') return;
   const rest = request.url.split('?')[0]!.slice(PREFIX.length).replace(/^\/+|\/+$/g, '');
   if (request.method === 'POST') {
@@ -141,7 +138,7 @@ async function authorizeTus(deps: TusDeps, tus: TusServer, request: FastifyReque
   if (!/^[0-9a-f]{32}$/.test(rest)) throw new FusionError('FUSION_ERR_CLOUD_NOT_FOUND', 'no such upload: create one with POST /api/cloud/uploads/');
   let upload: Upload;
   try {
-    upload = await tus.datastore.getUpload(rest);
+    upload = await tus.datastore.getUpload(backend.idOf(rest));
   } catch {
     throw new FusionError('FUSION_ERR_CLOUD_NOT_FOUND', 'no such upload (finished, cancelled or never created): create one with POST /api/cloud/uploads/');
   }
@@ -151,20 +148,13 @@ async function authorizeTus(deps: TusDeps, tus: TusServer, request: FastifyReque
 }
 
 /** Commits a finished upload as the file of its `path` metadata (checks again: things may have changed). */
-async function finish(deps: TusDeps, request: FastifyRequest, who: RequestCaller, upload: Upload, file: string) {
+async function finish(deps: TusDeps, backend: TusBackend, request: FastifyRequest, who: RequestCaller, upload: Upload) {
   const metadata = upload.metadata ?? {};
   const path = parsePlainPath(metadata.path ?? '');
   const overwrite = metadata.overwrite === 'true';
   const size = upload.size ?? upload.offset;
   await deps.files.checkWrite(request, who, path, { overwrite, length: size });
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
-  const sha256 = hash.digest('hex');
-  const staged = deps.driver.adopt ? await deps.driver.adopt(path.path, file) : await deps.driver.stage(path.path, createReadStream(file));
-  try {
-    const { entry } = await deps.files.commit(who, path, staged, { size, sha256 }, { overwrite });
-    return entry;
-  } finally {
-    await rm(file, { force: true });
-  }
+  const { staged, sha256 } = await backend.stageFinished(upload.id, path.path);
+  const { entry } = await deps.files.commit(who, path, staged, { size, sha256 }, { overwrite });
+  return entry;
 }

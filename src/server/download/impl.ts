@@ -1,19 +1,24 @@
 /**
  * FusionDownloadAPI: one-time, short-lived download links. A service calls `prepare(filepath,
- * filename)` (or `prepareDirectory`) and hands the PendingDownloadKey to a client, which GETs
- * `/api/download/:guid/:token` without logging in. Keys live in storage, so any instance serves
- * any key; the first GET claims the key atomically. See docs/downloads.md for the resume window.
+ * filename)` (or `prepareDirectory`, or `prepareCloud` for a cloud file) and hands the
+ * PendingDownloadKey to a client, which GETs `/api/download/:guid/:token` without logging in.
+ * Keys live in storage, so any instance serves any key; the first GET claims the key atomically.
+ * Callers of the cloud API ask for a link themselves with `POST /api/cloud/link/<path>`.
+ * See docs/downloads.md for the resume window.
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Knex } from 'knex';
+import type { Identity } from '../../concept/index.js';
 import { PendingDownloadKey } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
 import { FusionAPI } from '../api.js';
 import { sendError } from '../error-handler.js';
+import { pathFromUrl } from '../cloud/cloud-path.js';
 import { buildRoute } from '../route.js';
 import type { FusionHost } from '../host.js';
+import { CLOUD_LINK_PREFIX, cloudApiOf, cloudTarget, openCloudForDownload } from './cloud-link.js';
 import { DOWNLOAD_DEFAULTS } from './config.js';
 import type { FusionDownloadConfig } from './config.js';
 import { sanitizeFilename } from './content-disposition.js';
@@ -28,6 +33,22 @@ export type FusionDownloadAPIOptions = Partial<FusionDownloadConfig>;
 
 /** The one answer for unknown, used, expired and mistyped keys: which of them is not revealed. */
 const NOT_FOUND_MESSAGE = 'download not found: the link was used already, has expired, or never existed; prepare a new one';
+
+/** What `POST /api/cloud/link/<path>` answers: the key, and the path of its GET. */
+export interface CloudLink {
+  guid: string;
+  token: string;
+  /** `/api/download/<guid>/<token>`. */
+  url: string;
+}
+
+/** Options of `prepareCloud`. */
+export interface PrepareCloudOptions {
+  /** The name the file is sent as; default: the last segment of its path. */
+  filename?: string;
+  /** The request that asked for the link: its client is traced with the decision. */
+  request?: FastifyRequest;
+}
 
 /** Compared against when no row exists, so a miss costs what a wrong token costs. */
 const NO_HASH = hashSecret('');
@@ -104,6 +125,19 @@ export class FusionDownloadAPI extends FusionAPI {
       (ctx) => this.#serve(ctx.request, ctx.reply, ctx.params),
     );
     app.route({ ...route, schema: documented(route.schema), exposeHeadRoute: false });
+    for (const url of [CLOUD_LINK_PREFIX, `${CLOUD_LINK_PREFIX}/*`]) {
+      server.route(
+        app,
+        { method: 'POST', url, operation: 'cloud_link', public: true, summary: 'Prepare a one-time download link to a cloud file (READ_FILE on it)' },
+        async (ctx): Promise<CloudLink> => {
+          const path = pathFromUrl(ctx.request.url, CLOUD_LINK_PREFIX).path;
+          const identity = await cloudApiOf(server).requestIdentity(ctx.request, 'cloud_link', path);
+          const key = await this.prepareCloud(identity, path, { request: ctx.request });
+          ctx.reply.code(201);
+          return { guid: key.guid, token: key.token, url: FusionDownloadAPI.pathOf(key) };
+        },
+      );
+    }
   }
 
   /** Prepares a one-time key for the file at `filepath`, sent as `filename`; FUSION_ERR_DOWNLOAD_LIMIT when too many wait. */
@@ -114,6 +148,18 @@ export class FusionDownloadAPI extends FusionAPI {
   /** Prepares a one-time key for a zip of `directory` (built while sent), sent as `filename` (say `evidence.zip`). */
   async prepareDirectory(directory: string, filename: string): Promise<PendingDownloadKey> {
     return this.#prepare(directory, filename, 'directory');
+  }
+
+  /**
+   * Prepares a one-time key for the cloud file at `path` when `identity` (null: anonymous) holds
+   * READ_FILE on it (the cloud API's effectivePermissions); 400 bad path, 401/403 refused, 404 no
+   * file, 503 no cloud API. The key names the cloud path: any instance with the same driver serves it.
+   */
+  async prepareCloud(identity: Identity | null, path: string, options: PrepareCloudOptions = {}): Promise<PendingDownloadKey> {
+    const knex = this.#knex();
+    const target = cloudTarget(path);
+    const entry = await cloudApiOf(this.#server!).readableFile(identity, target.path, options.request ?? null);
+    return this.#insert(knex, entry.path, options.filename ?? target.filename, 'cloud');
   }
 
   /** Keys prepared and not yet fetched (unexpired), across every instance. */
@@ -143,15 +189,24 @@ export class FusionDownloadAPI extends FusionAPI {
     if (kind === 'file' ? !info.isFile() : !info.isDirectory()) {
       throw new FusionError('FUSION_ERR_FILE_IO', `cannot prepare a download of ${path}: it is not ${what}`);
     }
+    return this.#insert(knex, path, filename, kind);
+  }
+
+  async #insert(knex: Knex, target: string, filename: string, kind: DownloadKind): Promise<PendingDownloadKey> {
     const config = this.config;
     const key = new PendingDownloadKey({});
     const now = new Date();
     await insertPending(
       knex,
-      { guid: key.guid, tokenHash: hashSecret(key.token), filepath: path, filename: sanitizeFilename(filename), kind, expiresAt: new Date(now.getTime() + config.timeout * 1000) },
+      { guid: key.guid, tokenHash: hashSecret(key.token), filepath: target, filename: sanitizeFilename(filename), kind, expiresAt: new Date(now.getTime() + config.timeout * 1000) },
       { maxPending: config.maxPendingCount, now },
     );
     return key;
+  }
+
+  /** The file of a file or cloud row, opened for the answer. */
+  async #open(row: PendingDownloadRow, request: FastifyRequest): Promise<OpenedFile> {
+    return row.kind === 'cloud' ? openCloudForDownload(this.#server!, row.filepath, request) : openForDownload(row.filepath, request);
   }
 
   async #serve(request: FastifyRequest, reply: FastifyReply, params: Record<string, string>): Promise<FastifyReply> {
@@ -175,7 +230,7 @@ export class FusionDownloadAPI extends FusionAPI {
 
   /** The first GET of a file key: checks the range, claims the key, opens the resume window. */
   async #first(request: FastifyRequest, reply: FastifyReply, row: PendingDownloadRow): Promise<FastifyReply> {
-    const file = await openForDownload(row.filepath, request);
+    const file = await this.#open(row, request);
     try {
       // A bad range does not spend the key: the client may ask again.
       if (file.range.kind === 'unsatisfiable') return this.#refuseRange(request, reply, file);
@@ -196,10 +251,10 @@ export class FusionDownloadAPI extends FusionAPI {
   /** A later GET within the resume window: only with the resume token the first GET received. */
   async #resume(request: FastifyRequest, reply: FastifyReply, row: PendingDownloadRow): Promise<FastifyReply> {
     const presented = request.headers[RESUME_TOKEN_HEADER];
-    if (typeof presented !== 'string' || !secretMatches(presented, row.resumeHash) || row.kind !== 'file') {
+    if (typeof presented !== 'string' || !secretMatches(presented, row.resumeHash) || row.kind === 'directory') {
       throw new FusionError('FUSION_ERR_DOWNLOAD_NOT_FOUND', NOT_FOUND_MESSAGE);
     }
-    const file = await openForDownload(row.filepath, request);
+    const file = await this.#open(row, request);
     try {
       if (file.range.kind === 'unsatisfiable') return this.#refuseRange(request, reply, file);
       const windowEnd = new Date(Date.now() + this.config.resumeWindow * 1000);

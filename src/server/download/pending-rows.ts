@@ -9,8 +9,8 @@ import { FusionError } from '../../helper/errors.js';
 /** Name of the table (created by the storage migration `fusion/0002_pending_download`). */
 export const PENDING_DOWNLOAD_TABLE = 'fusion_pending_download';
 
-/** What is served: a file, or a directory zipped on the fly. */
-export type DownloadKind = 'file' | 'directory';
+/** What is served: a local file, a local directory zipped on the fly, or a cloud file (`filepath` is its cloud path). */
+export type DownloadKind = 'file' | 'directory' | 'cloud';
 
 /** A stored key (secrets hashed). */
 export interface PendingDownloadRow {
@@ -45,7 +45,7 @@ function decode(row: RawRow): PendingDownloadRow {
     tokenHash: row.token_hash,
     filepath: row.filepath,
     filename: row.filename,
-    kind: row.kind === 'directory' ? 'directory' : 'file',
+    kind: row.kind === 'directory' || row.kind === 'cloud' ? row.kind : 'file',
     expiresAt: row.expires_at instanceof Date ? row.expires_at : new Date(row.expires_at),
     resumeHash: row.resume_hash,
   };

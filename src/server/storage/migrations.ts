@@ -163,6 +163,20 @@ export const FUSION_MIGRATIONS: readonly StorageMigration[] = [
       });
     },
   },
+  {
+    // One-time links to cloud files: `filepath` holds the cloud path, served from the cloud
+    // driver by whichever instance gets the GET (src/server/download/cloud-link.ts).
+    name: 'fusion/0006_pending_download_cloud',
+    async up(knex) {
+      await knex.raw(`ALTER TABLE fusion_pending_download DROP CONSTRAINT fusion_pending_download_kind_check`);
+      await knex.raw(`ALTER TABLE fusion_pending_download ADD CONSTRAINT fusion_pending_download_kind_check CHECK (kind IN ('file', 'directory', 'cloud'))`);
+    },
+    async down(knex) {
+      await knex.raw(`DELETE FROM fusion_pending_download WHERE kind = 'cloud'`);
+      await knex.raw(`ALTER TABLE fusion_pending_download DROP CONSTRAINT fusion_pending_download_kind_check`);
+      await knex.raw(`ALTER TABLE fusion_pending_download ADD CONSTRAINT fusion_pending_download_kind_check CHECK (kind IN ('file', 'directory'))`);
+    },
+  },
 ];
 
 /** Checks a migration list: every entry has a non-empty unique name and an `up` function. */

@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { FusionCloudAPIClient } from '../../../src/client/api/cloud.js';
 import { setAuditSink } from '../../../src/helper/tracing.js';
 import type { FusionStorage } from '../../../src/server/storage/storage.js';
+import { openStorage } from '../../../src/server/storage/open-storage.js';
+import { S3_TEST_KEYS } from '../../helpers/s3-endpoint.js';
+import { TEST_PG_URL, freshStorage } from '../../helpers/storage.js';
 import { createTestServer } from '../../../src/testing/create-test-server.js';
 import type { TestServer } from '../../../src/testing/create-test-server.js';
 
@@ -90,6 +93,35 @@ export async function startCloud(options: CloudHarnessOptions = {}): Promise<Clo
     setAuditSink(undefined);
     await server.close();
     await rm(root, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Two instances of one service: one PostgreSQL schema (a storage each) and one S3 bucket. */
+export interface S3Pair {
+  a: CloudHarness;
+  b: CloudHarness;
+  close(): Promise<void>;
+}
+
+/** Starts instances A and B on a fresh PostgreSQL schema and the S3 `bucket` at `endpoint`. */
+export async function startS3Pair(endpoint: string, bucket: string, config: Record<string, unknown> = {}): Promise<S3Pair> {
+  const storageA = await freshStorage('postgres');
+  const opened: { close(): Promise<void> }[] = [storageA];
+  const close = async (): Promise<void> => {
+    for (const item of opened.reverse()) await item.close();
+  };
+  try {
+    const storageB = await openStorage(TEST_PG_URL, { schema: storageA.schema! });
+    opened.push(storageB);
+    const cloud = { driver: 's3', s3: { endpoint, bucket, ...S3_TEST_KEYS } };
+    const a = await startCloud({ storage: storageA, cloud, config });
+    opened.push(a);
+    const b = await startCloud({ storage: storageB, cloud, config });
+    opened.push(b);
+    return { a, b, close };
+  } catch (error) {
+    await close();
     throw error;
   }
 }

@@ -4,38 +4,15 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { s3ClientOf } from '../../../src/server/cloud/s3-driver.js';
 import { freshStorage } from '../../helpers/storage.js';
 import type { KnexStorage } from '../../../src/server/storage/knex-storage.js';
-import { S3_TEST_KEYS, s3Availability, startMicroCeph } from '../../helpers/s3-endpoint.js';
-import type { StartedS3 } from '../../helpers/s3-endpoint.js';
+import { S3_TEST_KEYS, describeS3, listKeys } from '../../helpers/s3-endpoint.js';
 import { DOCUMENTED_OUTCOME, startCloud } from './harness.js';
 import { janeSharesWithMike } from './scenario.example.js';
 import type { CloudHarness } from './harness.js';
 
-const availability = s3Availability();
-let started: StartedS3 | null = null;
-let endpoint: string | null = availability.kind === 'given' ? availability.endpoint : null;
-
-beforeAll(async () => {
-  if (availability.kind === 'missing') throw new Error(availability.reason);
-  if (availability.kind === 'start') {
-    started = await startMicroCeph();
-    endpoint = started.endpoint;
-  }
-}, 200_000);
-afterAll(async () => {
-  await started?.stop();
-}, 90_000);
-
-if (availability.kind === 'missing' && !availability.reason.startsWith('FUSION_TEST_S3_ENDPOINT is not set under CI')) {
-  console.warn(`cloud S3 suite skipped: ${availability.reason}`);
-  describe.skip('cloud on S3 (radosgw)', () => it('needs radosgw', () => undefined));
-} else {
-  // PostgreSQL only: the S3 driver does not depend on the database, and the local-driver suites
-  // run every route on both backends; this keeps the suite's time bounded on a shared machine.
+describeS3('cloud on S3 (radosgw)', (endpointOf) => {
   describe('cloud on S3 (radosgw), PostgreSQL', () => {
     let storage: KnexStorage | undefined;
     let cloud: CloudHarness;
@@ -43,7 +20,7 @@ if (availability.kind === 'missing' && !availability.reason.startsWith('FUSION_T
     const bucket = `fusion-test-${randomBytes(5).toString('hex')}`;
 
     beforeAll(async () => {
-      if (endpoint === null) throw new Error('no S3 endpoint');
+      const endpoint = endpointOf();
       storage = await freshStorage('postgres');
       cloud = await startCloud({ storage, cloud: { driver: 's3', max_file_bytes: 12 * 1024 * 1024, s3: { endpoint, bucket, ...S3_TEST_KEYS } } });
       work = await mkdtemp(join(tmpdir(), 'fusion-cloud-s3-'));
@@ -54,15 +31,7 @@ if (availability.kind === 'missing' && !availability.reason.startsWith('FUSION_T
       if (work) await rm(work, { recursive: true, force: true });
     });
 
-    async function keys(prefix = ''): Promise<string[]> {
-      const client = s3ClientOf({ endpoint: endpoint!, bucket, region: 'us-east-1', accessKey: S3_TEST_KEYS.access_key, secretKey: S3_TEST_KEYS.secret_key, forcePathStyle: true, prefix: '' });
-      try {
-        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
-        return (page.Contents ?? []).map((item) => item.Key!).sort();
-      } finally {
-        client.destroy();
-      }
-    }
+    const keys = (prefix = ''): Promise<string[]> => listKeys(endpointOf(), bucket, prefix);
 
     it('Jane, Mike and an anonymous caller, as on the local driver', async () => {
       await cloud.jane.createDirectory('/janes_dir');
@@ -133,4 +102,4 @@ if (availability.kind === 'missing' && !availability.reason.startsWith('FUSION_T
       expect(await cloud.service.list('/refused')).toEqual([]);
     }, 60_000);
   });
-}
+});

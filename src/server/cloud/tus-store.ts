@@ -1,0 +1,101 @@
+/**
+ * Where tus keeps partial uploads, by driver. Local driver: @tus/file-store in `upload_dir` (on
+ * the instance's disk). S3 driver: @tus/s3-store in the driver's bucket under the reserved key
+ * prefix `.fusion-uploads/`, its metadata cache off, so any instance sharing the bucket resumes
+ * an upload another one started. A finished upload is hashed, then staged for its path (a move
+ * on disk, a server-side copy in the bucket).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DeleteObjectsCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { FileStore } from '@tus/file-store';
+import { S3Store } from '@tus/s3-store';
+import type { DataStore, KvStore, ServerOptions } from '@tus/server';
+import type { FusionCloudConfig } from './config.js';
+import type { CloudDriver, StagedFile } from './driver.js';
+import { S3CloudDriver, s3ClientConfigOf } from './s3-driver.js';
+
+/** The partial-upload store of the tus server, and what the cloud API does with finished uploads. */
+export interface TusBackend {
+  readonly datastore: DataStore;
+  /** Options mapping the id in an upload URL to the store's id (and back). */
+  readonly naming: Pick<ServerOptions, 'namingFunction' | 'generateUrl' | 'getFileIdFromRequest'>;
+  /** The store's id of the upload whose URL ends in `urlId` (32 hex digits). */
+  idOf(urlId: string): string;
+  /** Hashes finished upload `id` and stages it as the content of cloud path `path`. */
+  stageFinished(id: string, path: string): Promise<{ staged: StagedFile; sha256: string }>;
+  /** Removes what is left of upload `id` (after its commit or its refusal); never throws. */
+  cleanup(id: string): Promise<void>;
+}
+
+/** Key prefix of partial uploads in the bucket (reserved: cloud paths may not start with `.fusion-`). */
+const UPLOADS = '.fusion-uploads';
+
+async function sha256Of(stream: Readable): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(stream, hash);
+  return hash.digest('hex');
+}
+
+/** A KvStore that keeps nothing: each request reads the upload's metadata from the bucket, as another instance may have changed it. */
+class NoCache<T> implements KvStore<T> {
+  async get(): Promise<T | undefined> {
+    return undefined;
+  }
+  async set(): Promise<void> {}
+  async delete(): Promise<void> {}
+  async list(): Promise<string[]> {
+    return [];
+  }
+}
+
+/** The tus backend of `driver`. */
+export function tusBackendOf(driver: CloudDriver, config: FusionCloudConfig): TusBackend {
+  return driver instanceof S3CloudDriver ? s3Backend(driver) : fileBackend(driver, config.uploadDir ?? join(config.root, UPLOADS));
+}
+
+function fileBackend(driver: CloudDriver, directory: string): TusBackend {
+  return {
+    datastore: new FileStore({ directory }),
+    naming: {},
+    idOf: (urlId) => urlId,
+    async stageFinished(id, path) {
+      const file = join(directory, id);
+      const sha256 = await sha256Of(createReadStream(file));
+      const staged = driver.adopt ? await driver.adopt(path, file) : await driver.stage(path, createReadStream(file));
+      return { staged, sha256 };
+    },
+    async cleanup(id) {
+      await rm(join(directory, id), { force: true }).catch(() => undefined);
+      await rm(join(directory, `${id}.json`), { force: true }).catch(() => undefined);
+    },
+  };
+}
+
+function s3Backend(driver: S3CloudDriver): TusBackend {
+  const prefix = `${driver.keyOf(UPLOADS)}/`;
+  const datastore = new S3Store({ s3ClientConfig: { bucket: driver.bucket, ...s3ClientConfigOf(driver.config) }, cache: new NoCache() });
+  return {
+    datastore,
+    naming: {
+      namingFunction: () => `${prefix}${randomBytes(16).toString('hex')}`,
+      generateUrl: (_req, { path, id }) => `${path}/${id.slice(prefix.length)}`,
+      getFileIdFromRequest: (_req, lastPath) => (lastPath === undefined ? undefined : `${prefix}${lastPath}`),
+    },
+    idOf: (urlId) => `${prefix}${urlId}`,
+    async stageFinished(id, path) {
+      const object = await driver.client.send(new GetObjectCommand({ Bucket: driver.bucket, Key: id }));
+      const sha256 = await sha256Of(object.Body as Readable);
+      return { staged: driver.adoptObject(path, id), sha256 };
+    },
+    async cleanup(id) {
+      await driver.client
+        .send(new DeleteObjectsCommand({ Bucket: driver.bucket, Delete: { Objects: [{ Key: id }, { Key: `${id}.info` }, { Key: `${id}.part` }], Quiet: true } }))
+        .catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/** Tus on the S3 driver: partial uploads live in the bucket, so an upload begun on A is resumed on B. */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describeS3, listKeys } from '../../helpers/s3-endpoint.js';
+import { startS3Pair } from './harness.js';
+import type { CloudHarness, S3Pair } from './harness.js';
+
+const TUS = { 'tus-resumable': '1.0.0' };
+
+describeS3('cloud tus on S3 (radosgw)', (endpointOf) => {
+  describe('two instances on one PostgreSQL schema and one bucket', () => {
+    let pair: S3Pair | undefined;
+    let a: CloudHarness;
+    let b: CloudHarness;
+    let work: string;
+    const bucket = `fusion-tus-${randomBytes(5).toString('hex')}`;
+    const keys = (prefix: string): Promise<string[]> => listKeys(endpointOf(), bucket, prefix);
+
+    beforeAll(async () => {
+      pair = await startS3Pair(endpointOf(), bucket);
+      ({ a, b } = pair);
+      work = await mkdtemp(join(tmpdir(), 'fusion-tus-s3-'));
+      await a.jane.createDirectory('/up');
+    }, 90_000);
+    afterAll(async () => {
+      await pair?.close();
+      if (work) await rm(work, { recursive: true, force: true });
+    });
+
+    it('Jane sends part of an upload to A; B reports its offset and takes the rest; the file is whole and nothing is left of the upload', async () => {
+      const body = randomBytes(13 * 1024 * 1024 + 5); // a complete 8 MiB part, then an incomplete one
+      const first = 9 * 1024 * 1024;
+      const janeOnA = (await a.server.login('jane')).client;
+      const metadata = `path ${Buffer.from('/up/big.bin').toString('base64')}`;
+      const created = await janeOnA.requestRaw('POST', '/api/cloud/uploads/', { headers: { ...TUS, 'upload-length': String(body.length), 'upload-metadata': metadata } });
+      await created.body.dump();
+      const location = created.headers.location as string;
+      expect(location).toMatch(/^\/api\/cloud\/uploads\/[0-9a-f]{32}$/);
+      const patched = await janeOnA.requestRaw('PATCH', location, {
+        headers: { ...TUS, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream', 'content-length': String(first) },
+        rawBody: body.subarray(0, first),
+      });
+      await patched.body.dump();
+      expect(patched.headers['upload-offset']).toBe(String(first));
+      expect((await keys('.fusion-uploads/')).length).toBeGreaterThan(0);
+
+      const janeOnB = (await b.server.login('jane')).client;
+      const head = await janeOnB.requestRaw('HEAD', location, { headers: TUS });
+      await head.body.dump();
+      expect(head.headers['upload-offset']).toBe(String(first));
+
+      const local = join(work, 'big.bin');
+      await writeFile(local, body);
+      const entry = await b.jane.resumeUpload(location, local, body.length);
+      expect(entry).toMatchObject({ path: 'up/big.bin', size: body.length, sha256: createHash('sha256').update(body).digest('hex'), creator: 'jane' });
+      await a.jane.download('/up/big.bin', join(work, 'back.bin'));
+      expect((await readFile(join(work, 'back.bin'))).equals(body)).toBe(true);
+      expect(await keys('.fusion-uploads/')).toEqual([]);
+      expect(await keys('up/')).toEqual(['up/big.bin']);
+    }, 120_000);
+
+    it('another user cannot touch the upload on the other instance (403 in the envelope)', async () => {
+      const janeOnA = (await a.server.login('jane')).client;
+      const metadata = `path ${Buffer.from('/up/private.bin').toString('base64')}`;
+      const created = await janeOnA.requestRaw('POST', '/api/cloud/uploads/', { headers: { ...TUS, 'upload-length': '10', 'upload-metadata': metadata } });
+      await created.body.dump();
+      const location = created.headers.location as string;
+      const mikeOnB = (await b.server.login('mike')).client;
+      await expect(mikeOnB.requestRaw('HEAD', location, { headers: TUS })).rejects.toMatchObject({ status: 403 });
+      const done = await janeOnA.requestRaw('PATCH', location, { headers: { ...TUS, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, rawBody: Buffer.from('0123456789') });
+      expect(await done.body.json()).toMatchObject({ data: { path: 'up/private.bin', size: 10 } });
+    }, 60_000);
+  });
+});
