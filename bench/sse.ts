@@ -68,7 +68,7 @@ async function serve(role: Role): Promise<void> {
       server: { log_requests: false, docs: false },
       storage: { url: BENCH_PG_URL, schema: process.env[SCHEMA_ENV] },
       auth: benchAuthSection(process.env[KEY_ENV] ?? ''),
-      event: {},
+      event: { max_streams_per_identity: 0 }, // 1,000 subscribers share one API client
     });
     url = running.url;
     const events = running.server.eventNotifier!;

@@ -28,6 +28,12 @@ export interface FusionAuthRateLimitConfig {
   maxPerUsername: number;
   /** Failed logins per username per window from all addresses together (0: off): high, so no one attacker locks a user out. */
   maxPerUsernameGlobal: number;
+  /** Failures per (username, client address) before the exponential backoff starts waiting. */
+  backoffAfter: number;
+  /** First backoff wait in seconds, doubling with each further failure; 0 disables the backoff. */
+  backoffBase: number;
+  /** Longest backoff wait in seconds. */
+  backoffMax: number;
 }
 
 /** `auth.cookie`: the session cookie (`secret_key` is accepted for edf_fusion configs and unused). */
@@ -105,5 +111,14 @@ function parseRateLimit(reader: ConfigReader): FusionAuthRateLimitConfig {
     maxPerClient: reader.integer('max_per_client', { default: 20, min: 0 }),
     maxPerUsername: reader.integer('max_per_username', { default: 10, min: 0 }),
     maxPerUsernameGlobal: reader.integer('max_per_username_global', { default: 200, min: 0 }),
+    ...parseBackoff(reader),
   };
+}
+
+function parseBackoff(reader: ConfigReader): Pick<FusionAuthRateLimitConfig, 'backoffAfter' | 'backoffBase' | 'backoffMax'> {
+  const backoffAfter = reader.integer('backoff_after', { default: 3, min: 0 });
+  const backoffBase = reader.number('backoff_base', { default: 1, min: 0 });
+  const backoffMax = reader.number('backoff_max', { default: 900, min: 0 });
+  if (backoffMax < backoffBase) throw reader.error('backoff_max', `must be at least backoff_base (${backoffBase})`);
+  return { backoffAfter, backoffBase, backoffMax };
 }

@@ -11,6 +11,7 @@ import type { FusionHost } from '../host.js';
 import type { FusionAuthBackend } from './backend/backend.js';
 import type { FusionAuthRateLimitConfig } from './config.js';
 import { readCookie } from './cookie.js';
+import { BACKOFF_TABLE, LoginBackoff } from './login-backoff.js';
 import { ATTEMPTS_TABLE, LoginRateLimiter, clientAddressKey } from './rate-limit.js';
 import type { RateLimitKey } from './rate-limit.js';
 import type { SessionManager } from './session-manager.js';
@@ -28,6 +29,7 @@ export interface LoginFlowOptions {
 export class LoginFlow {
   readonly #options: LoginFlowOptions;
   #limiter: LoginRateLimiter | null = null;
+  #backoff: LoginBackoff | null = null;
 
   constructor(options: LoginFlowOptions) {
     this.#options = options;
@@ -36,23 +38,31 @@ export class LoginFlow {
   /** Creates the rate-limit table when missing (once across instances, under an advisory lock). */
   async start(): Promise<void> {
     const { storage } = this.#options.server;
-    const limiter = new LoginRateLimiter(storage.knex, this.#options.rateLimit.window);
-    if (!(await storage.knex.schema.hasTable(ATTEMPTS_TABLE))) {
-      await storage.withAdvisoryLock('fusion-auth-migrate', () => limiter.migrate());
+    const { window, backoffAfter, backoffBase, backoffMax } = this.#options.rateLimit;
+    const limiter = new LoginRateLimiter(storage.knex, window);
+    const backoff = new LoginBackoff(storage.knex, { free: backoffAfter, base: backoffBase, max: backoffMax, forget: window + backoffMax });
+    if (!(await storage.knex.schema.hasTable(ATTEMPTS_TABLE)) || !(await storage.knex.schema.hasTable(BACKOFF_TABLE))) {
+      await storage.withAdvisoryLock('fusion-auth-migrate', async () => {
+        await limiter.migrate();
+        await backoff.migrate();
+      });
     }
     this.#limiter = limiter;
+    this.#backoff = backoff;
   }
 
   /** Deletes stale rate-limit counters. */
   async prune(): Promise<number> {
-    return this.#limiter === null ? 0 : this.#limiter.prune();
+    if (this.#limiter === null || this.#backoff === null) return 0;
+    return (await this.#limiter.prune()) + (await this.#backoff.prune());
   }
 
   /** Logs in with the body's `data`; sets the session cookie on `reply` and returns the Identity. */
   async run(data: unknown, request: FastifyRequest, reply: FastifyReply): Promise<Identity> {
     const { backend, sessions, server, rateLimit } = this.#options;
     const limiter = this.#limiter;
-    if (limiter === null) throw new FusionError('FUSION_ERR_UNAVAILABLE', 'the auth API is not started yet');
+    const backoff = this.#backoff;
+    if (limiter === null || backoff === null) throw new FusionError('FUSION_ERR_UNAVAILABLE', 'the auth API is not started yet');
     let subject: string | null;
     try {
       subject = backend.loginSubject(data);
@@ -61,19 +71,19 @@ export class LoginFlow {
       throw error;
     }
     const keys: RateLimitKey[] = [{ key: clientAddressKey(request.ip), max: rateLimit.maxPerClient }];
+    let pair: string | null = null;
     if (subject !== null) {
       // Per (username, address): a wrong-password burst from one place cannot lock the owner out
       // elsewhere; the global per-username ceiling is high enough that one attacker alone cannot.
       const user = sha256(subject);
-      keys.push({ key: `user:${user}@${clientAddressKey(request.ip)}`, max: rateLimit.maxPerUsername });
+      pair = `user:${user}@${clientAddressKey(request.ip)}`;
+      keys.push({ key: pair, max: rateLimit.maxPerUsername });
       keys.push({ key: `user:${user}`, max: rateLimit.maxPerUsernameGlobal });
+      const wait = await backoff.waitSeconds(pair);
+      if (wait > 0) throw limited(request, reply, subject, wait, 'login backoff');
     }
     const outcome = await limiter.reserve(keys);
-    if (!outcome.allowed) {
-      traceDecision(request, null, 'login', { username: subject }, false, 'rate limited');
-      reply.header('retry-after', String(outcome.retryAfter));
-      throw new FusionError('FUSION_ERR_RATE_LIMITED', `too many login attempts: retry in ${outcome.retryAfter} s`);
-    }
+    if (!outcome.allowed) throw limited(request, reply, subject, outcome.retryAfter, 'rate limited');
     const session = sessions.draft();
     let identity: Identity | null;
     try {
@@ -82,14 +92,17 @@ export class LoginFlow {
       // A backend may refuse with its own message (FUSION_ERR_LOGIN_FAILED): counted like a wrong password.
       const refused = isFusionError(error) && error.code === 'FUSION_ERR_LOGIN_FAILED';
       if (!refused) await limiter.refund(outcome.reservation);
+      else if (pair !== null) await backoff.fail(pair);
       traceDecision(request, null, 'login', { username: subject }, false, refused ? error.message : 'backend error');
       throw error;
     }
     if (identity === null) {
+      if (pair !== null) await backoff.fail(pair);
       traceDecision(request, null, 'login', { username: subject }, false, 'wrong credentials');
       throw new FusionError('FUSION_ERR_LOGIN_FAILED', 'login failed: unknown user or wrong password');
     }
     await limiter.refund(outcome.reservation);
+    if (pair !== null) await backoff.clear(pair);
     await server.storage.storeIdentity(identity);
     // A new login never keeps the session the client held before (no session fixation, no orphan).
     const previous = readCookie(request.headers.cookie, sessions.cookieName);
@@ -99,6 +112,13 @@ export class LoginFlow {
     traceDecision(request, identity, 'login', {}, true);
     return identity;
   }
+}
+
+/** The 429 of a throttled login, with `Retry-After`. */
+function limited(request: FastifyRequest, reply: FastifyReply, subject: string | null, wait: number, why: string): FusionError {
+  traceDecision(request, null, 'login', { username: subject }, false, why);
+  reply.header('retry-after', String(wait));
+  return new FusionError('FUSION_ERR_RATE_LIMITED', `too many login attempts: retry in ${wait} s`);
 }
 
 function sha256(text: string): string {

@@ -23,6 +23,8 @@ import { SseStream } from './sse-stream.js';
 export interface CaseStreamDeps {
   bus: EventBus;
   presence: Presence;
+  /** Counts a stream of `username` against its cap (throws 429 past it); returns the release. */
+  acquireStream(username: string): () => void;
   storage: FusionStorage;
   logger: FusionLogger;
   maxBufferedEvents: number;
@@ -67,6 +69,7 @@ export async function openCaseStream(ctx: RouteContext<unknown, unknown, false, 
   const identity = ctx.identity;
   const username = identity.username;
   const lastEventId = parseLastEventId(ctx.request.headers['last-event-id'], ctx.query);
+  const release = deps.acquireStream(username);
 
   let live = false;
   let sentThrough = 0n;
@@ -80,6 +83,7 @@ export async function openCaseStream(ctx: RouteContext<unknown, unknown, false, 
   const stream = new SseStream(ctx.reply, {
     maxBuffered: deps.maxBufferedEvents,
     onClose: (reason) => {
+      release();
       unsubscribe();
       untrack();
       if (reason === 'overflow') deps.logger.warn({ case_guid: guid, username }, 'event stream: subscriber too far behind; disconnected (it can resume)');
@@ -120,6 +124,7 @@ export async function openCaseStream(ctx: RouteContext<unknown, unknown, false, 
     users = await deps.presence.subscribers(guid);
     page = await fetchCasePage(deps.storage.knex, guid, lastEventId ?? 0n, lastEventId === null ? 0 : deps.pageSize);
   } catch (error) {
+    release();
     unsubscribe();
     if (joined) await leave();
     throw error;

@@ -21,6 +21,10 @@ export interface FusionEventConfig {
   maxBufferedEvents: number;
   /** `presence_ttl`: seconds a subscriber stays listed when its instance stops refreshing it (crash). */
   presenceTtl: number;
+  /** `presence_grace`: seconds the last stream of a (case, user) may be gone before `unsubscribe` (a new stream meanwhile cancels it); 0: at once. */
+  presenceGrace: number;
+  /** `max_streams_per_identity`: SSE streams one identity may hold open at once on one instance (0: no cap). */
+  maxStreamsPerIdentity: number;
   /** The webhook keys (`webhook`, `api_key`, `timeout`, `secret`...), parsed by webhook/config.ts. */
   webhook: FusionWebhookConfig;
 }
@@ -32,6 +36,8 @@ export const EVENT_DEFAULTS: Readonly<Omit<FusionEventConfig, 'source' | 'webhoo
   keepalive: 15,
   maxBufferedEvents: 1000,
   presenceTtl: 60,
+  presenceGrace: 3,
+  maxStreamsPerIdentity: 16,
 });
 
 function positiveSeconds(reader: ConfigReader, key: string, fallback: number): number {
@@ -49,6 +55,8 @@ export function parseEventConfig(reader: ConfigReader): FusionEventConfig {
     keepalive: positiveSeconds(reader, 'keepalive', EVENT_DEFAULTS.keepalive),
     maxBufferedEvents: reader.integer('max_buffered_events', { default: EVENT_DEFAULTS.maxBufferedEvents, min: 1 }),
     presenceTtl: positiveSeconds(reader, 'presence_ttl', EVENT_DEFAULTS.presenceTtl),
+    presenceGrace: reader.number('presence_grace', { default: EVENT_DEFAULTS.presenceGrace, min: 0, max: 3600 }),
+    maxStreamsPerIdentity: reader.integer('max_streams_per_identity', { default: EVENT_DEFAULTS.maxStreamsPerIdentity, min: 0 }),
     webhook: parseWebhookConfig(reader),
   };
 }

@@ -28,6 +28,7 @@ import { Presence } from './presence.js';
 import { pruneOnce } from './prune-task.js';
 import type { PruneResult } from './prune-task.js';
 import type { SseStream } from './sse-stream.js';
+import { StreamQuota } from './stream-quota.js';
 import { createWebhookDispatcher, validateWebhookUrl } from './webhook/index.js';
 import { caseWebhookSecrets } from './webhook/case-webhook-secrets.js';
 
@@ -73,6 +74,7 @@ export class FusionEventAPI<E extends Event = Event> extends FusionAPI implement
   #source = 'fusion';
   #bus: EventBus | null = null;
   #presence: Presence | null = null;
+  #quota: StreamQuota | null = null;
   #stop: AbortController | null = null;
   #loops: Promise<void>[] = [];
   #keepalive: NodeJS.Timeout | null = null;
@@ -149,7 +151,11 @@ export class FusionEventAPI<E extends Event = Event> extends FusionAPI implement
     const config = this.config;
     this.#bus = new EventBus({ storage: server.storage, logger: server.logger, ...(this.#options.listen ? { channel: this.#options.listen } : {}) });
     await this.#bus.start();
-    this.#presence = new Presence(server.storage, config.presenceTtl);
+    this.#presence = new Presence(server.storage, config.presenceTtl, {
+      grace: config.presenceGrace,
+      onError: (error) => server.logger.warn({ err: error }, 'event API: a delayed presence leave failed (the row expires by itself)'),
+    });
+    this.#quota = new StreamQuota(config.maxStreamsPerIdentity);
     for (const sink of this.#sinks) await sink.start?.();
     const stop = new AbortController();
     this.#stop = stop;
@@ -173,6 +179,7 @@ export class FusionEventAPI<E extends Event = Event> extends FusionAPI implement
     await Promise.allSettled(this.#loops);
     this.#loops = [];
     try {
+      await this.#presence?.flush(); // leaves still in their grace: their `unsubscribe` is written now
       await this.#presence?.clear();
     } catch (error) {
       this.#server?.logger.warn({ err: error }, 'event API: clearing presence failed (rows expire by themselves)');
@@ -278,6 +285,7 @@ export class FusionEventAPI<E extends Event = Event> extends FusionAPI implement
     return {
       bus: this.#bus!,
       presence: this.#presence!,
+      acquireStream: (username) => this.#quota!.acquire(username),
       storage: server.storage,
       logger: server.logger,
       maxBufferedEvents: this.config.maxBufferedEvents,

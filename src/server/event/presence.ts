@@ -5,6 +5,9 @@
  * one (an instance that crashed drops out by itself; the prune task then emits `unsubscribe`).
  * Joins and leaves of one case are serialized across instances by a transaction-scoped
  * advisory lock, so "first stream of this user anywhere" and "last one" are decided exactly.
+ * With a `grace`, the last stream's leave waits that long and a new stream of the same user
+ * and case meanwhile cancels it: a client that reconnects, or opens and closes streams in
+ * quick turns, causes no subscribe/unsubscribe pair each time.
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -25,19 +28,46 @@ function rowsOf<T>(result: unknown): T[] {
   return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
 
+/** Options of Presence. */
+export interface PresenceOptions {
+  /** Seconds a leave waits for a new stream of the same (case, user) before it happens (default 0: at once). */
+  grace?: number;
+  /** Called with the error of a delayed leave (default: ignored; the row then expires by itself). */
+  onError?: (error: unknown) => void;
+}
+
+/** A leave waiting for its grace to pass. */
+interface PendingLeave {
+  caseGuid: string;
+  username: string;
+  timer: NodeJS.Timeout;
+  announce: (() => Promise<unknown>) | undefined;
+}
+
 /** This instance's share of the presence table. */
 export class Presence {
   /** Identifies this instance's rows. */
   readonly instanceId = randomUUID();
   readonly #storage: FusionStorage;
   readonly #ttl: number;
+  readonly #graceMs: number;
+  readonly #onError: (error: unknown) => void;
   readonly #local = new Map<string, Map<string, number>>();
+  readonly #pending = new Map<string, PendingLeave>();
+  readonly #settling = new Set<Promise<void>>();
   readonly #mutex = new KeyedMutex();
 
   /** `ttl`: seconds a row lives without a heartbeat. */
-  constructor(storage: FusionStorage, ttl: number) {
+  constructor(storage: FusionStorage, ttl: number, options: PresenceOptions = {}) {
     this.#storage = storage;
     this.#ttl = ttl;
+    this.#graceMs = Math.max(0, (options.grace ?? 0) * 1000);
+    this.#onError = options.onError ?? (() => undefined);
+  }
+
+  /** Leaves waiting for their grace to pass. */
+  get pendingLeaves(): number {
+    return this.#pending.size;
   }
 
   /**
@@ -46,11 +76,19 @@ export class Presence {
    * (so a `subscribe` event is stored before the matching `unsubscribe`).
    */
   join(caseGuid: string, username: string, announce?: () => Promise<unknown>): Promise<boolean> {
-    return this.#mutex.run(`${caseGuid}\n${username}`, async () => {
+    const key = `${caseGuid}\n${username}`;
+    return this.#mutex.run(key, async () => {
       const users = this.#local.get(caseGuid) ?? new Map<string, number>();
       this.#local.set(caseGuid, users);
       const count = (users.get(username) ?? 0) + 1;
       users.set(username, count);
+      const pending = this.#pending.get(key);
+      if (pending !== undefined) {
+        // Back within the grace: the row never went away, nobody was told of a leave.
+        clearTimeout(pending.timer);
+        this.#pending.delete(key);
+        return false;
+      }
       if (count > 1) return false;
       let first: boolean;
       try {
@@ -72,17 +110,54 @@ export class Presence {
     });
   }
 
-  /** Uncounts a stream; true when it was the user's last one on any instance (`announce` then runs, as in join). */
+  /**
+   * Uncounts a stream; true when it was the user's last one on any instance (`announce` then
+   * runs, as in join). With a grace, the user's last stream here schedules the leave instead
+   * (false now; `announce` runs when the grace has passed with no new stream).
+   */
   leave(caseGuid: string, username: string, announce?: () => Promise<unknown>): Promise<boolean> {
-    return this.#mutex.run(`${caseGuid}\n${username}`, async () => {
+    const key = `${caseGuid}\n${username}`;
+    return this.#mutex.run(key, async () => {
       if (!this.#forget(caseGuid, username)) return false;
-      const last = await this.#locked(caseGuid, async (trx) => {
-        await trx.raw(`DELETE FROM ${PRESENCE_TABLE} WHERE case_guid = ? AND username = ? AND instance_id = ?`, [caseGuid, username, this.instanceId]);
-        return !(await this.#presentElsewhere(trx, caseGuid, username));
-      });
-      if (last) await announce?.();
-      return last;
+      if (this.#graceMs === 0) return this.#leaveNow(caseGuid, username, announce);
+      const pending: PendingLeave = { caseGuid, username, announce, timer: setTimeout(() => this.#track(this.#settle(key, pending)), this.#graceMs) };
+      pending.timer.unref();
+      this.#pending.set(key, pending);
+      return false;
     });
+  }
+
+  /** Runs every scheduled leave now (at shutdown, so `unsubscribe` events are not lost). */
+  async flush(): Promise<void> {
+    for (const [key, pending] of [...this.#pending.entries()]) this.#track(this.#settle(key, pending));
+    await Promise.all([...this.#settling]);
+  }
+
+  #track(settling: Promise<void>): void {
+    this.#settling.add(settling);
+    void settling.finally(() => this.#settling.delete(settling));
+  }
+
+  async #settle(key: string, pending: PendingLeave): Promise<void> {
+    clearTimeout(pending.timer);
+    try {
+      await this.#mutex.run(key, async () => {
+        if (this.#pending.get(key) !== pending) return; // a new stream came back meanwhile
+        this.#pending.delete(key);
+        await this.#leaveNow(pending.caseGuid, pending.username, pending.announce);
+      });
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
+  async #leaveNow(caseGuid: string, username: string, announce?: () => Promise<unknown>): Promise<boolean> {
+    const last = await this.#locked(caseGuid, async (trx) => {
+      await trx.raw(`DELETE FROM ${PRESENCE_TABLE} WHERE case_guid = ? AND username = ? AND instance_id = ?`, [caseGuid, username, this.instanceId]);
+      return !(await this.#presentElsewhere(trx, caseGuid, username));
+    });
+    if (last) await announce?.();
+    return last;
   }
 
   /** Usernames subscribed to `caseGuid` on any live instance, sorted. */
@@ -98,6 +173,7 @@ export class Presence {
   async heartbeat(): Promise<void> {
     const pairs: [string, string][] = [];
     for (const [caseGuid, users] of this.#local) for (const username of users.keys()) pairs.push([caseGuid, username]);
+    for (const { caseGuid, username } of this.#pending.values()) pairs.push([caseGuid, username]); // still present during the grace
     for (let i = 0; i < pairs.length; i += 500) {
       const slice = pairs.slice(i, i + 500);
       const values = slice.map(() => `(?::uuid, ?, ?::uuid, now() + (?::float8 * interval '1 second'))`).join(', ');
@@ -134,6 +210,8 @@ export class Presence {
 
   /** Deletes this instance's rows (at shutdown, after its streams ended). */
   async clear(): Promise<void> {
+    for (const pending of this.#pending.values()) clearTimeout(pending.timer);
+    this.#pending.clear();
     this.#local.clear();
     await this.#storage.knex.raw(`DELETE FROM ${PRESENCE_TABLE} WHERE instance_id = ?`, [this.instanceId]);
   }

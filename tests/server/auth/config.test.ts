@@ -27,7 +27,7 @@ describe('parseAuthConfig', () => {
       httpOnly: true,
       sameSite: 'lax',
     });
-    expect(config.rateLimit).toEqual({ window: 300, maxPerClient: 20, maxPerUsername: 10, maxPerUsernameGlobal: 200 });
+    expect(config.rateLimit).toEqual({ window: 300, maxPerClient: 20, maxPerUsername: 10, maxPerUsernameGlobal: 200, backoffAfter: 3, backoffBase: 1, backoffMax: 900 });
   });
 
   it('reads an edf_fusion style section', () => {
@@ -37,13 +37,13 @@ describe('parseAuthConfig', () => {
       can_delete_acs: ['admins', 'admins', 'cert'],
       iron_key: 'edf_fusion-iron-key-of-at-least-32-characters',
       cookie: { name: 'SID', domain: 'example.org', path: '/api', max_age: 600, secure: false, httponly: true, samesite: 'Strict', secret_key: 'ignored' },
-      rate_limit: { window: 60, max_per_client: 5, max_per_username: 0 },
+      rate_limit: { window: 60, max_per_client: 5, max_per_username: 0, backoff_base: 0 },
     });
     expect(config.backend.options).toEqual({ users: [{ username: 'jdoe', digest: DIGEST, groups: ['analysts'] }] });
     expect(config.clients).toEqual([{ name: 'collector', key: KEY }]);
     expect(config.canDeleteAcs).toEqual(['admins', 'cert']);
     expect(config.cookie).toMatchObject({ name: 'SID', domain: 'example.org', path: '/api', maxAge: 600, secure: false, sameSite: 'strict' });
-    expect(config.rateLimit).toEqual({ window: 60, maxPerClient: 5, maxPerUsername: 0, maxPerUsernameGlobal: 200 });
+    expect(config.rateLimit).toEqual({ window: 60, maxPerClient: 5, maxPerUsername: 0, maxPerUsernameGlobal: 200, backoffAfter: 3, backoffBase: 0, backoffMax: 900 });
   });
 
   it('accepts edf_fusion iron_key as a secret (from the environment too), never echoing it', () => {
@@ -77,6 +77,7 @@ describe('parseAuthConfig', () => {
     expect(() => parse({ cookie: { path: 'api' } })).toThrow('auth.cookie.path');
     expect(() => parse({ cookie: { max_age: 0 } })).toThrow('auth.cookie.max_age');
     expect(() => parse({ rate_limit: { max_per_client: -1 } })).toThrow('auth.rate_limit.max_per_client');
+    expect(() => parse({ rate_limit: { backoff_base: 10, backoff_max: 5 } })).toThrow('auth.rate_limit.backoff_max');
     expect(() => parse({ can_delete_acs: 'admins' })).toThrow('auth.can_delete_acs');
   });
 });

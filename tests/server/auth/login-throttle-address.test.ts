@@ -41,3 +41,41 @@ describe('login throttling per (username, address)', () => {
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
   });
 });
+
+describe('login backoff per (username, address)', () => {
+  let backoffServer: TestServer;
+
+  beforeAll(async () => {
+    backoffServer = await startCaseServer(storage, {
+      config: {
+        server: { trust_proxy: true },
+        auth: { rate_limit: { window: 3600, max_per_client: 100, max_per_username: 100, backoff_after: 2, backoff_base: 600, backoff_max: 3600 } },
+      },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await backoffServer?.close();
+  });
+
+  const attempt = (username: string, from: string, password: string) =>
+    raw(backoffServer.baseUrl, 'POST', '/api/auth/login', { headers: { 'x-forwarded-for': from }, json: { data: { username, password } } });
+
+  it('makes a pair wait after the free failures, far below the window limit, and not the owner elsewhere', async () => {
+    for (let i = 0; i < 3; i++) expect((await attempt('alice', '203.0.113.50', 'guess')).status).toBe(401);
+    const blocked = await attempt('alice', '203.0.113.50', 'alice-pw'); // right password, still waits
+    expect(blocked).toMatchObject({ status: 429, body: { status: 429, code: 'FUSION_ERR_RATE_LIMITED' } });
+    const wait = Number(blocked.headers['retry-after']);
+    expect(wait).toBeGreaterThan(500);
+    expect(wait).toBeLessThanOrEqual(600);
+    expect(String(blocked.body.message)).toContain(`retry in ${wait} s`);
+    expect((await attempt('alice', '198.51.100.50', 'alice-pw')).status).toBe(200);
+  });
+
+  it('forgets the failures of a pair once it logs in', async () => {
+    for (let i = 0; i < 2; i++) expect((await attempt('bob', '203.0.113.60', 'guess')).status).toBe(401);
+    expect((await attempt('bob', '203.0.113.60', 'bob-pw')).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await attempt('bob', '203.0.113.60', 'guess')).status).toBe(401);
+    expect((await attempt('bob', '203.0.113.60', 'bob-pw')).status).toBe(200);
+  });
+});

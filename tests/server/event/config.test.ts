@@ -18,10 +18,11 @@ describe('the event section', () => {
   it('has defaults for an empty section, and reads every key in seconds', () => {
     expect(readEventConfig(null, { env: {} })).toMatchObject({ ...EVENT_DEFAULTS, source: undefined });
     const config = readEventConfig(
-      { source: 'timeline', retention: 3600, prune_interval: 60, keepalive: 5, max_buffered_events: 10, presence_ttl: 30 },
+      { source: 'timeline', retention: 3600, prune_interval: 60, keepalive: 5, max_buffered_events: 10, presence_ttl: 30, presence_grace: 0, max_streams_per_identity: 4 },
       { env: {} },
     );
-    expect(config).toMatchObject({ source: 'timeline', retention: 3600, pruneInterval: 60, keepalive: 5, maxBufferedEvents: 10, presenceTtl: 30 });
+    expect(config).toMatchObject({ source: 'timeline', retention: 3600, pruneInterval: 60, keepalive: 5, maxBufferedEvents: 10, presenceTtl: 30, presenceGrace: 0, maxStreamsPerIdentity: 4 });
+    expect(EVENT_DEFAULTS).toMatchObject({ presenceGrace: 3, maxStreamsPerIdentity: 16 });
   });
 
   it('reads the webhook keys of the same section (edf_fusion webhook, api_key, timeout)', () => {
@@ -35,6 +36,8 @@ describe('the event section', () => {
     expect(problem({ max_buffered_events: 1.5 })).toMatch(/^event\.max_buffered_events: /);
     expect(problem({ retension: 10 })).toBe('event.retension: unknown key, did you mean `retention`?');
     expect(problem({ source: '' })).toMatch(/^event\.source: /);
+    expect(problem({ max_streams_per_identity: -1 })).toMatch(/^event\.max_streams_per_identity: /);
+    expect(problem({ presence_grace: -1 })).toMatch(/^event\.presence_grace: /);
   });
 
   it('mounts the event API when the config has an event section', async () => {

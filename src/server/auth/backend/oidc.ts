@@ -21,6 +21,7 @@ import type { OidcAuthOptions, OidcFlavor } from './oidc/config.js';
 import { OidcProviderConnection } from './oidc/provider-connection.js';
 import type { DiscoveredProvider, ProviderStatus } from './oidc/provider-connection.js';
 import { classifyProviderError, describeRefusal } from './oidc/provider-errors.js';
+import { TokenCipher } from './oidc/token-cipher.js';
 import { accessTokenExpired, parseOidcLoginData, tokensFromData, tokensFromResponse, tokensToData } from './oidc/tokens.js';
 import type { OidcLoginData, OidcSessionTokens } from './oidc/tokens.js';
 
@@ -41,6 +42,7 @@ export class OidcAuthBackend extends FusionAuthBackend {
   readonly #now: () => number;
   readonly #provider: OidcProviderConnection;
   readonly #bearer: BearerVerifier;
+  readonly #cipher: TokenCipher;
   #logger: FusionLogger | null = null;
 
   constructor(options: OidcAuthOptions, extras: OidcAuthBackendExtras = {}) {
@@ -50,6 +52,7 @@ export class OidcAuthBackend extends FusionAuthBackend {
     this.#now = extras.now ?? Date.now;
     this.#provider = new OidcProviderConnection(options);
     this.#bearer = new BearerVerifier(options, this.#now);
+    this.#cipher = new TokenCipher(options.tokenKeys);
   }
 
   /** Whether discovery succeeded, and the last failure. */
@@ -100,25 +103,29 @@ export class OidcAuthBackend extends FusionAuthBackend {
         `login failed: the identity provider gave no usable ${this.#options.usernameClaim} claim (request the profile scope, or set auth.backend.${this.strategy}.username_claim)`,
       );
     }
-    session.setData(tokensToData(tokensFromResponse(response, claims.sub, this.#now())));
+    session.setData(tokensToData(tokensFromResponse(response, claims.sub, this.#now()), this.#cipher));
     return identity;
   }
 
   /** Refreshes the tokens once the access token has expired (groups re-read then); a refused refresh ends the session (401). */
   async isLogged(identity: Identity, session: AuthSession): Promise<Identity | null> {
-    const tokens = tokensFromData(session.data);
-    if (tokens === null) throw unauthorized('the session holds no OpenID Connect tokens: log in again');
-    if (!accessTokenExpired(tokens, this.#now())) return identity;
+    const read = tokensFromData(session.data, this.#cipher);
+    if (read.tokens === null) throw unauthorized(read.problem);
+    const tokens = read.tokens;
+    if (!accessTokenExpired(tokens, this.#now())) {
+      if (read.rewrite) await this.#reseal(session);
+      return identity;
+    }
     if (tokens.refreshToken === null) throw unauthorized('the session expired at the identity provider (no refresh token was issued): log in again');
     const provider = await this.#provider.ready();
     const refreshed: { identity: Identity | null } = { identity: null };
     const stored = await session.update(async (data) => {
-      const current = tokensFromData(data);
-      if (current === null) throw unauthorized('the session holds no OpenID Connect tokens: log in again');
-      if (!accessTokenExpired(current, this.#now())) return null; // another request refreshed it meanwhile
-      const next = await this.#refresh(provider, current);
+      const current = tokensFromData(data, this.#cipher);
+      if (current.tokens === null) throw unauthorized(current.problem);
+      if (!accessTokenExpired(current.tokens, this.#now())) return null; // another request refreshed it meanwhile
+      const next = await this.#refresh(provider, current.tokens);
       refreshed.identity = next.identity;
-      return tokensToData(next.tokens);
+      return tokensToData(next.tokens, this.#cipher);
     });
     if (stored === null) throw unauthorized('the session ended meanwhile (logged out elsewhere): log in again');
     return refreshed.identity ?? identity;
@@ -126,7 +133,7 @@ export class OidcAuthBackend extends FusionAuthBackend {
 
   /** Revokes the refresh and access tokens at the provider (failures are logged: the local logout happens anyway). */
   override async logout(_identity: Identity, session: AuthSession): Promise<void> {
-    const tokens = tokensFromData(session.data);
+    const { tokens } = tokensFromData(session.data, this.#cipher);
     if (tokens === null) return;
     let provider: DiscoveredProvider;
     try {
@@ -176,6 +183,14 @@ export class OidcAuthBackend extends FusionAuthBackend {
   /** Stops discovery retries and closes connections to the provider. */
   override async close(): Promise<void> {
     await this.#provider.close();
+  }
+
+  /** Rewrites a row in clear text (earlier versions) or sealed with an old key, under the session's lock. */
+  async #reseal(session: AuthSession): Promise<void> {
+    await session.update(async (data) => {
+      const current = tokensFromData(data, this.#cipher);
+      return current.tokens !== null && current.rewrite ? tokensToData(current.tokens, this.#cipher) : null;
+    });
   }
 
   #loginData(data: unknown): { login: OidcLoginData; redirectUri: string } {

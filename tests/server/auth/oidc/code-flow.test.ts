@@ -1,8 +1,11 @@
-/** The authorization-code flow against a real oidc-provider: login, refresh on expiry, refused refresh, logout. */
+/** The authorization-code flow against a real oidc-provider: login, refresh on expiry, refused refresh, logout, tokens sealed at rest. */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
 import type { KnexStorage } from '../../../../src/server/storage/knex-storage.js';
 import { freshStorage } from '../../../helpers/storage.js';
+import { TokenCipher } from '../../../../src/server/auth/backend/oidc/token-cipher.js';
+import { tokensFromData } from '../../../../src/server/auth/backend/oidc/tokens.js';
 import { FusionClient } from '../../../../src/client/client.js';
 import { FusionAuthAPIClient } from '../../../../src/client/api/auth.js';
 import { rawLogin, silenceAudit } from '../harness.js';
@@ -18,12 +21,14 @@ describe('OIDC authorization-code flow (real oidc-provider)', () => {
   let clock: TestClock;
   let fusion: OidcServer;
   let asClient: oidc.Configuration; // the test acting as the confidential client, to inspect tokens at the provider
+  const tokenKey = randomBytes(32);
+  const cipher = new TokenCipher([tokenKey]);
 
   beforeAll(async () => {
     provider = await TestProvider.start();
     storage = await freshStorage('pglite');
     clock = new TestClock();
-    const section = oidcSection(provider.issuer);
+    const section = oidcSection(provider.issuer, { token_keys: [tokenKey.toString('base64')] });
     fusion = await startOidcServer({ storage, auth: {}, backend: oidcBackend(section, clock, 'keycloak') });
     asClient = await providerClient(provider.issuer, CLIENT_ID, CLIENT_SECRET);
   }, 60_000);
@@ -34,7 +39,16 @@ describe('OIDC authorization-code flow (real oidc-provider)', () => {
     await provider?.stop();
   });
 
-  const tokensOf = async (token: string) => (await storage.retrieveSession(token))?.data as Record<string, unknown>;
+  const dataOf = async (token: string) => (await storage.retrieveSession(token))?.data as Record<string, unknown>;
+  /** The session's tokens, decrypted with the test's key, in the clear-text row form. */
+  const tokensOf = async (token: string): Promise<Record<string, unknown>> => {
+    const read = tokensFromData(await dataOf(token), cipher);
+    if (read.tokens === null) throw new Error(read.problem);
+    const { sub, accessToken, refreshToken, expiresAt } = read.tokens;
+    return { sub, access_token: accessToken, refresh_token: refreshToken, expires_at: expiresAt };
+  };
+  /** Every row of the sessions table, as text. */
+  const rawRows = async (): Promise<string> => JSON.stringify(await storage.knex('fusion_session').select('*'));
 
   it('describes the provider on GET /api/auth/config, for a front end to start the flow', async () => {
     const answer = await fusion.call('GET', '/api/auth/config');
@@ -60,6 +74,62 @@ describe('OIDC authorization-code flow (real oidc-provider)', () => {
     });
     expect((await storage.enumerateIdentities()).map((i) => i.username)).toContain('alice');
     expect(provider.refreshes).toBe(refreshes); // a fresh access token is not refreshed
+  });
+
+  it('keeps the tokens encrypted in the session row: no token text in storage', async () => {
+    const login = await loginThroughProvider(fusion, provider.issuer);
+    expect(Object.keys(await dataOf(login.token!)).sort()).toEqual(['expires_at', 'sealed', 'sub']);
+    const { access_token: accessToken, refresh_token: refreshToken } = await tokensOf(login.token!);
+    const rows = await rawRows();
+    for (const token of [accessToken as string, refreshToken as string]) {
+      expect(token.length).toBeGreaterThan(20);
+      expect(rows).not.toContain(token);
+      expect(rows).not.toContain(token.slice(0, 16));
+      expect(rows).not.toContain(token.slice(-16));
+    }
+  });
+
+  it('reads a clear-text row of an earlier version once and rewrites it sealed', async () => {
+    const login = await loginThroughProvider(fusion, provider.issuer);
+    const clear = await tokensOf(login.token!);
+    await storage.updateSession(login.token!, { data: clear });
+    expect(await rawRows()).toContain(clear.access_token as string);
+    const answer = await fusion.call('GET', '/api/auth/is_logged', { session: login.token! });
+    expect(answer.body.data).toEqual({ username: 'alice', groups: ['soc', 'soc/tier1'] });
+    expect(Object.keys(await dataOf(login.token!)).sort()).toEqual(['expires_at', 'sealed', 'sub']);
+    expect(await tokensOf(login.token!)).toEqual(clear);
+    const rows = await rawRows();
+    expect(rows).not.toContain(clear.access_token as string);
+    expect(rows).not.toContain(clear.refresh_token as string);
+  });
+
+  it('rotates keys: a new first key reads rows sealed with an old one and reseals them; without the old key the session ends', async () => {
+    const login = await loginThroughProvider(fusion, provider.issuer);
+    const before = await dataOf(login.token!);
+    const newKey = randomBytes(32);
+    const rotated = await startOidcServer({
+      storage,
+      auth: {},
+      backend: oidcBackend(oidcSection(provider.issuer, { token_keys: [newKey.toString('base64'), tokenKey.toString('base64')] }), clock),
+    });
+    const stranger = await startOidcServer({
+      storage,
+      auth: {},
+      backend: oidcBackend(oidcSection(provider.issuer, { token_keys: [randomBytes(32).toString('base64')] }), clock),
+    });
+    try {
+      expect((await rotated.call('GET', '/api/auth/is_logged', { session: login.token! })).status).toBe(200);
+      const after = await dataOf(login.token!);
+      expect(after.sealed).not.toBe(before.sealed);
+      expect(tokensFromData(after, new TokenCipher([newKey])).tokens).toMatchObject({ sub: 'alice', accessToken: expect.any(String) });
+      expect(tokensFromData(after, cipher).tokens).toBeNull(); // resealed with the new key only
+      const refused = await stranger.call('GET', '/api/auth/is_logged', { session: login.token! });
+      expect(refused.status).toBe(401);
+      expect(refused.body.message).toMatch(/cannot be decrypted with any configured token key/);
+    } finally {
+      await rotated.stop();
+      await stranger.stop();
+    }
   });
 
   it('refuses a bad, replayed or PKCE-less code with 401 and a clear message, and changes nothing', async () => {

@@ -121,4 +121,37 @@ describe('OIDC backend config', () => {
   it('keeps the client secret out of error messages', () => {
     expect(() => parse('oidc', { issuer: 'https://idp.example', client_id: 'c', client_secret: ['hunter2'] })).toThrow(/client_secret: expected a non-empty string, got a list \(hidden\)/);
   });
+
+  describe('token_keys', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const section = { issuer: 'https://sso.example.org/realms/cert', client_id: 'fusion', client_secret: 's3cret' };
+
+    it('reads a list of keys, or one, each possibly from the environment', () => {
+      expect(options('oidc', { ...section, token_keys: [key, { env: 'OLD_KEY' }] }, { OLD_KEY: Buffer.alloc(32, 8).toString('base64url') }).tokenKeys).toEqual([
+        Buffer.alloc(32, 7),
+        Buffer.alloc(32, 8),
+      ]);
+      expect(options('oidc', { ...section, token_keys: { env: 'KEY' } }, { KEY: key }).tokenKeys).toEqual([Buffer.alloc(32, 7)]);
+    });
+
+    it('refuses a malformed key, without showing it', () => {
+      expect(() => options('oidc', { ...section, token_keys: ['c2hvcnQ='] })).toThrow(/auth\.backend\.oidc\.token_keys\[0\]: expected 32 random bytes/);
+      expect(() => options('oidc', { ...section, token_keys: [{ env: 'KEY' }] }, { KEY: 'too-short-secret' })).toThrow(
+        expect.objectContaining({ code: 'FUSION_ERR_CONFIG', message: expect.not.stringContaining('too-short-secret') }),
+      );
+    });
+
+    it('refuses to start without a key outside tests (FUSION_ERR_CONFIG)', () => {
+      const saved = process.env.NODE_ENV;
+      process.env.NODE_ENV = 'production';
+      try {
+        expect(() => options('keycloak', EDF_FUSION, { KEYCLOAK_SECRET: 's3cret' })).toThrow(
+          expect.objectContaining({ code: 'FUSION_ERR_CONFIG', message: expect.stringMatching(/^auth\.backend\.keycloak\.token_keys: is required/) }),
+        );
+      } finally {
+        process.env.NODE_ENV = saved;
+      }
+      expect(options('keycloak', EDF_FUSION, { KEYCLOAK_SECRET: 's3cret' }).tokenKeys).toHaveLength(1); // under jest: a key of the process
+    });
+  });
 });

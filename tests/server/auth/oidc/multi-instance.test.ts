@@ -10,7 +10,7 @@ import { TEST_PG_URL, freshStorage, isCi, pgUnavailableReason } from '../../../h
 import { silenceAudit } from '../harness.js';
 import { PUBLIC_CLIENT_ID, TestProvider } from './provider.js';
 import type { OidcServer } from './setup.js';
-import { TestClock, loginThroughProvider, oidcBackend, oidcSection, startOidcServer } from './setup.js';
+import { TestClock, loginThroughProvider, oidcBackend, oidcSection, sessionTokens, startOidcServer } from './setup.js';
 
 const reason = pgUnavailableReason();
 if (reason !== null && !isCi()) console.warn(`OIDC multi-instance tests skipped: ${reason}`);
@@ -46,15 +46,15 @@ describePg('OIDC sessions across two instances on one PostgreSQL database', () =
     const login = await loginThroughProvider(a, provider.issuer, { clientId: PUBLIC_CLIENT_ID, pkce: true });
     expect(login.status).toBe(200);
     const session = login.token!;
-    const before = (await storageA.retrieveSession(session))!.data;
+    const before = (await sessionTokens(storageA, session))!;
     const refreshes = provider.refreshes;
 
     clock.advance(3601);
     const onB = await b.call('GET', '/api/auth/is_logged', { session });
     expect(onB.body.data).toEqual({ username: 'alice', groups: ['soc', 'soc/tier1'] });
     expect(provider.refreshes).toBe(refreshes + 1);
-    const afterB = (await storageA.retrieveSession(session))!.data;
-    expect(afterB.refresh_token).not.toBe(before.refresh_token); // rotated by the provider, saved by B, seen by A
+    const afterB = (await sessionTokens(storageA, session))!;
+    expect(afterB.refreshToken).not.toBe(before.refreshToken); // rotated by the provider, saved by B, seen by A
 
     clock.advance(3601);
     const racing = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : b).call('GET', '/api/auth/is_logged', { session })));

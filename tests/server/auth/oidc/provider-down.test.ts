@@ -7,7 +7,7 @@ import type { KnexStorage } from '../../../../src/server/storage/knex-storage.js
 import { freshStorage } from '../../../helpers/storage.js';
 import { rawLogin, silenceAudit } from '../harness.js';
 import { TestProvider } from './provider.js';
-import { API_KEY, LogSink, TestClock, loginThroughProvider, oidcBackend, oidcSection, sessionCount, startOidcServer } from './setup.js';
+import { API_KEY, LogSink, TestClock, loginThroughProvider, oidcBackend, oidcSection, sessionCount, sessionTokens, startOidcServer } from './setup.js';
 
 /** A port nothing listens on (just released by the OS). */
 async function freePort(): Promise<number> {
@@ -85,6 +85,7 @@ describe('OIDC with the identity provider down', () => {
     try {
       const login = await loginThroughProvider(fusion, provider.issuer);
       const before = (await storage.retrieveSession(login.token!))!.data;
+      const beforeTokens = await sessionTokens(storage, login.token!);
       await provider.stop();
       clock.advance(3601);
       const down = await fusion.call('GET', '/api/auth/is_logged', { session: login.token! });
@@ -97,7 +98,7 @@ describe('OIDC with the identity provider down', () => {
       const back = await fusion.call('GET', '/api/auth/is_logged', { session: login.token! });
       expect(back.body).toMatchObject({ status: 200, data: { username: 'alice' } });
       expect(restarted.refreshes).toBe(1);
-      expect((await storage.retrieveSession(login.token!))!.data.access_token).not.toBe(before.access_token);
+      expect((await sessionTokens(storage, login.token!))!.accessToken).not.toBe(beforeTokens!.accessToken);
     } finally {
       await fusion.stop();
       await restarted?.stop();

@@ -8,6 +8,9 @@ import { createLogger } from '../../../../src/helper/logging.js';
 import { FusionAuthAPI } from '../../../../src/server/auth/impl.js';
 import { OidcAuthBackend, oidcAuthBackendFactory } from '../../../../src/server/auth/backend/oidc.js';
 import type { OidcFlavor } from '../../../../src/server/auth/backend/oidc.js';
+import { TokenCipher, ephemeralTokenKey } from '../../../../src/server/auth/backend/oidc/token-cipher.js';
+import { tokensFromData } from '../../../../src/server/auth/backend/oidc/tokens.js';
+import type { OidcSessionTokens } from '../../../../src/server/auth/backend/oidc/tokens.js';
 import { parseConfig } from '../../../../src/server/config.js';
 import { FusionServer } from '../../../../src/server/server.js';
 import type { FusionStorage } from '../../../../src/server/storage/storage.js';
@@ -160,4 +163,10 @@ export async function loginThroughProvider(
 export async function sessionCount(storage: FusionStorage): Promise<number> {
   const [row] = await storage.knex('fusion_session').count<{ count: string | number }[]>({ count: '*' });
   return Number(row?.count ?? 0);
+}
+
+/** The decrypted tokens of a session whose backend has no token_keys (the process's test key), or null. */
+export async function sessionTokens(storage: FusionStorage, token: string, keys: Buffer[] = [ephemeralTokenKey()]): Promise<OidcSessionTokens | null> {
+  const row = await storage.retrieveSession(token);
+  return row === null ? null : tokensFromData(row.data, new TokenCipher(keys)).tokens;
 }

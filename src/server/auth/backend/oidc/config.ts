@@ -4,6 +4,7 @@
  * (`client_id`, `client_secret`, `redirect_uri`), TLS (`verify`), and how tokens are checked.
  */
 import type { ConfigReader, SslConfig } from '../../../../helper/config.js';
+import { ephemeralTokenKey, parseTokenKey } from './token-cipher.js';
 
 /** The flavour of the backend: the `type` GET /api/auth/config reports. */
 export type OidcFlavor = 'oidc' | 'keycloak';
@@ -51,6 +52,8 @@ export interface OidcAuthOptions {
   discoveryRetry: number;
   /** Seconds after a key-set fetch before an unknown `kid` may trigger another one. */
   jwksCooldown: number;
+  /** AES-256 keys sealing the session tokens at rest: the first seals, all open. */
+  tokenKeys: Buffer[];
 }
 
 /** Reads `auth.backend.<flavor>`; throws ConfigError naming the bad key. */
@@ -96,7 +99,25 @@ export function parseOidcAuthConfig(reader: ConfigReader, flavor: OidcFlavor): O
     timeout: reader.number('timeout', { default: 10, min: 0.1, max: 120 }),
     discoveryRetry: reader.number('discovery_retry', { default: 30, min: 0.1, max: 3600 }),
     jwksCooldown: reader.number('jwks_cooldown', { default: 30, min: 0, max: 3600 }),
+    tokenKeys: parseTokenKeys(reader),
   };
+}
+
+/**
+ * `token_keys`: base64 32-byte keys (each may be `{ env: NAME }`). Required outside tests
+ * (NODE_ENV=test, as jest sets it): there a random key of the process stands in.
+ */
+function parseTokenKeys(reader: ConfigReader): Buffer[] {
+  const raw = reader.raw('token_keys');
+  const texts = typeof raw === 'string' || (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) ? [reader.string('token_keys', { secret: true })] : reader.stringList('token_keys');
+  const keys = texts.map((text, index) => {
+    const key = parseTokenKey(text);
+    if (key === null) throw reader.error(`token_keys[${index}]`, 'expected 32 random bytes in base64 (make one with: openssl rand -base64 32)');
+    return key;
+  });
+  if (keys.length > 0) return keys;
+  if (process.env.NODE_ENV === 'test') return [ephemeralTokenKey()];
+  throw reader.error('token_keys', 'is required: the OpenID Connect tokens of sessions are encrypted at rest with it (make one with: openssl rand -base64 32; give it as { env: NAME })');
 }
 
 /** `issuer`, or Keycloak's `url` + `realm_name` (+ `include_auth` for Keycloak before 17, whose paths start with /auth). */

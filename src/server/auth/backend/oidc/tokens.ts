@@ -1,8 +1,10 @@
 /**
- * What an OIDC session keeps in its storage row (`session.data`): the subject, the access and
- * refresh tokens and when the access token expires; and what a login's `data` may hold.
+ * What an OIDC session keeps in its storage row (`session.data`): the subject, when the access
+ * token expires, and the access and refresh tokens sealed together (AES-256-GCM, token-cipher.ts)
+ * so a copy of the table gives no token away; and what a login's `data` may hold.
  */
 import { FusionError } from '../../../../helper/errors.js';
+import type { TokenCipher } from './token-cipher.js';
 
 /** Seconds an access token is taken to live when the provider gives no `expires_in`. */
 export const DEFAULT_ACCESS_TOKEN_LIFETIME = 300;
@@ -17,17 +19,46 @@ export interface OidcSessionTokens {
   expiresAt: number;
 }
 
-/** The session-row form: `{sub, access_token, refresh_token, expires_at}`. */
-export function tokensToData(tokens: OidcSessionTokens): Record<string, unknown> {
-  return { sub: tokens.sub, access_token: tokens.accessToken, refresh_token: tokens.refreshToken, expires_at: tokens.expiresAt };
+/** The session-row form: `{sub, expires_at, sealed}`, `sealed` holding both tokens for this `sub` only. */
+export function tokensToData(tokens: OidcSessionTokens, cipher: TokenCipher): Record<string, unknown> {
+  const plain = JSON.stringify({ access_token: tokens.accessToken, refresh_token: tokens.refreshToken });
+  return { sub: tokens.sub, expires_at: tokens.expiresAt, sealed: cipher.seal(plain, sealContext(tokens.sub)) };
 }
 
-/** Reads the session-row form; null when it is not one (another backend's session, a damaged row). */
-export function tokensFromData(data: Readonly<Record<string, unknown>>): OidcSessionTokens | null {
-  const { sub, access_token: accessToken, refresh_token: refreshToken, expires_at: expiresAt } = data;
-  if (typeof sub !== 'string' || typeof accessToken !== 'string' || typeof expiresAt !== 'number') return null;
-  if (refreshToken !== null && typeof refreshToken !== 'string') return null;
-  return { sub, accessToken, refreshToken, expiresAt };
+/** What a session row holds: its tokens and whether to rewrite it (clear text, or sealed with an old key), or why there are none. */
+export type StoredTokens = { tokens: OidcSessionTokens; rewrite: boolean } | { tokens: null; problem: string };
+
+/**
+ * Reads the session-row form. Rows written in clear text by earlier versions
+ * (`{sub, access_token, refresh_token, expires_at}`) are read once and marked for rewriting.
+ */
+export function tokensFromData(data: Readonly<Record<string, unknown>>, cipher: TokenCipher): StoredTokens {
+  const { sub, expires_at: expiresAt, sealed } = data;
+  const none = { tokens: null, problem: 'the session holds no OpenID Connect tokens: log in again' } as const;
+  if (typeof sub !== 'string' || typeof expiresAt !== 'number') return none;
+  if (typeof sealed !== 'string') {
+    const pair = tokenPair(data);
+    return pair === null ? none : { tokens: { sub, ...pair, expiresAt }, rewrite: true };
+  }
+  const plain = cipher.open(sealed, sealContext(sub));
+  let pair: { accessToken: string; refreshToken: string | null } | null = null;
+  try {
+    pair = plain === null ? null : tokenPair(JSON.parse(plain) as Record<string, unknown>);
+  } catch {
+    pair = null;
+  }
+  if (pair === null) return { tokens: null, problem: 'the session tokens cannot be decrypted with any configured token key (was the key removed?): log in again' };
+  return { tokens: { sub, ...pair, expiresAt }, rewrite: cipher.isStale(sealed) };
+}
+
+function tokenPair(data: Readonly<Record<string, unknown>>): { accessToken: string; refreshToken: string | null } | null {
+  const { access_token: accessToken, refresh_token: refreshToken } = data;
+  if (typeof accessToken !== 'string' || (refreshToken !== null && typeof refreshToken !== 'string')) return null;
+  return { accessToken, refreshToken };
+}
+
+function sealContext(sub: string): string {
+  return `fusion-oidc-session-tokens:${sub}`;
 }
 
 /** Token-endpoint answer fields the session needs. */
