@@ -5,11 +5,12 @@
  * to a central case. Every route is authorized on the central case it names.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Case } from '../../../src/concept/index.js';
+import { Case } from '../../../src/concept/index.js';
+import type { Identity } from '../../../src/concept/index.js';
 import { FusionError } from '../../../src/helper/errors.js';
 import { FusionAPI } from '../../../src/server/index.js';
 import type { FusionHost } from '../../../src/server/index.js';
-import type { ServiceConnector } from './connector.js';
+import type { CaseDocument, ServiceConnector } from './connector.js';
 
 /** Mounts GET /api/services and the /api/service/:service/... routes. */
 export class CentralAPI extends FusionAPI {
@@ -27,6 +28,8 @@ export class CentralAPI extends FusionAPI {
       if (found === undefined) throw new FusionError('FUSION_ERR_NOT_FOUND', `no service named ${params.service}: GET /api/services lists them`);
       return found;
     };
+    // A service's case is judged by the central service's rules (its acs against the caller's names).
+    const mayAccess = (identity: Identity, document: CaseDocument): boolean => server.authorizer!.canAccessCase(identity, Case.fromJSON(document));
     const notify = (category: string, ctx: { case: Case }, service: string, ext: Record<string, unknown> = {}): Promise<unknown> | undefined =>
       server.eventNotifier?.notify(category, ctx.case, { service, ...ext });
 
@@ -37,9 +40,7 @@ export class CentralAPI extends FusionAPI {
     // The cases users opened in a service on their own: candidates for attach.
     server.route(app, { method: 'GET', url: '/api/service/:service/cases', operation: 'enumerate_service_cases' }, async (ctx) => {
       const cases = await connector(ctx.params).enumerateCases();
-      const names = ctx.identity.acs;
-      const managedCaller = server.authorizer?.isManaged(ctx.identity) ?? false;
-      return cases.filter((c) => !c.managed && (managedCaller || !Array.isArray(c.acs) || c.acs.length === 0 || c.acs.some((name) => names.has(String(name)))));
+      return cases.filter((c) => !c.managed && mayAccess(ctx.identity, c));
     });
 
     server.route(app, { method: 'GET', url: '/api/service/:service/case/:case_guid', operation: 'probe_service_case', params: ['case_guid'] }, async (ctx) => {
@@ -75,9 +76,7 @@ export class CentralAPI extends FusionAPI {
         const previous = ctx.params.service_case_guid!;
         const found = await service.retrieveCase(previous);
         if (found === null) throw new FusionError('FUSION_ERR_CASE_NOT_FOUND', `${service.name} has no case ${previous}`);
-        const acs = Array.isArray(found.acs) ? found.acs.map(String) : [];
-        const mayAccess = server.authorizer?.isManaged(ctx.identity) || acs.length === 0 || acs.some((name) => ctx.identity.acs.has(name));
-        if (!mayAccess) throw new FusionError('FUSION_ERR_FORBIDDEN', `you may not access case ${previous} of ${service.name}`);
+        if (!mayAccess(ctx.identity, found)) throw new FusionError('FUSION_ERR_FORBIDDEN', `you may not access case ${previous} of ${service.name}`);
         const attached = await service.attachCase(previous, ctx.case.guid);
         await notify('service_attach_case', ctx, service.name, { previous_guid: previous });
         return attached;

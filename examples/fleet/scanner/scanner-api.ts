@@ -97,7 +97,9 @@ export class ScannerAPI extends FusionAPI {
 
   /** Opens the SSE stream of a case (once), waits until it is live, then scores the case. */
   async #follow(incident: IncidentCase): Promise<void> {
-    if (this.#following.has(incident.guid) || this.#stop.signal.aborted) return this.#score(incident);
+    // A 500 while stopping: the tracker keeps the delivery and retries it once the scanner is back.
+    if (this.#stop.signal.aborted) throw new Error('the scanner is stopping');
+    if (this.#following.has(incident.guid)) return this.#score(incident);
     this.#following.add(incident.guid);
     let live!: () => void;
     const opened = new Promise<void>((resolve) => (live = resolve));
@@ -109,19 +111,15 @@ export class ScannerAPI extends FusionAPI {
     try {
       for await (const event of this.#events.subscribe(guid, { signal: this.#stop.signal })) {
         record.sse.push(event.category);
-        if (event.category === 'subscribers') {
-          live();
-          await this.#score(event.case);
-        } else if (!PRESENCE.has(event.category)) {
-          this.#logger?.info({ case: guid, category: event.category }, 'SSE event received');
-          if (event.category === 'delete_case') break;
-          if (event.case.closed === null) await this.#score(event.case);
-        }
+        if (event.category === 'subscribers') live();
+        else if (PRESENCE.has(event.category)) continue;
+        else this.#logger?.info({ case: guid, category: event.category }, 'SSE event received');
+        if (event.category === 'delete_case') break;
+        // A failed write is logged and the case still followed: its next change scores it again.
+        await this.#score(event.case).catch((error: unknown) => this.#logFailure(error, guid, 'cannot write the risk score'));
       }
     } catch (error) {
-      // 404: deleted, or attached under a new guid (the attach_case webhook names the new one).
-      if (isFusionClientError(error) && error.status === 404) this.#logger?.info({ case: guid }, 'case gone from the tracker: no longer followed');
-      else this.#logger?.warn({ err: error, case: guid }, 'stopped following the case');
+      this.#logFailure(error, guid, 'stopped following the case');
     } finally {
       this.#following.delete(guid);
       live();
@@ -135,6 +133,12 @@ export class ScannerAPI extends FusionAPI {
     if (incident.risk_score === score || incident.closed !== null) return;
     await this.#cases.updateCase(incident.guid, { risk_score: score, triaged_by: 'scanner' });
     this.#logger?.info({ case: incident.guid, risk_score: score }, 'risk score written to the tracker');
+  }
+
+  /** A 404 is no fault: the case was deleted, or attached under a new guid (whose attach_case webhook follows). */
+  #logFailure(error: unknown, guid: string, what: string): void {
+    if (isFusionClientError(error) && error.status === 404) this.#logger?.info({ case: guid }, `${what}: the case is gone (deleted, or attached under a new guid)`);
+    else this.#logger?.warn({ err: error, case: guid }, what);
   }
 
   #record(guid: string): FollowedCase {
