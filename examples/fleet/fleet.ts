@@ -118,8 +118,14 @@ async function main(): Promise<number> {
     })());
   process.once('exit', () => children.forEach((child) => child.exitCode === null && child.kill('SIGKILL')));
   const signalled = new Promise<number>((resolve) => {
-    process.once('SIGINT', () => resolve(stop(0)));
-    process.once('SIGTERM', () => resolve(stop(0)));
+    let signals = 0;
+    const onSignal = (): void => {
+      if (++signals === 1) return resolve(stop(0));
+      print('fleet', 'second signal: killing the services');
+      process.exit(1); // the 'exit' handler above sends SIGKILL
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
 
   print('fleet', `storage ${values['storage-url'].replace(/:[^:@/]*@/, ':***@')} (schemas fleet_tracker, fleet_scanner, fleet_central)`);
