@@ -11,6 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { request } from 'undici';
+import { FusionAuthAPIClient } from '../../src/client/api/auth.js';
+import { FusionCaseAPIClient } from '../../src/client/api/case.js';
+import { FusionClient } from '../../src/client/client.js';
+import { CentralClient } from '../../examples/fleet/central/client.js';
+import { IncidentCase } from '../../examples/fleet/incident.js';
 import { walk } from '../../examples/fleet/try.js';
 import type { FleetUrls } from '../../examples/fleet/try.js';
 import { TEST_PG_URL, isCi, pgUnavailableReason } from '../helpers/storage.js';
@@ -131,6 +136,23 @@ describePg('examples/fleet', () => {
     const unknown = await request(`${urls.central}/api/service/nowhere/cases`, { headers: { cookie } });
     expect(unknown.statusCode).toBe(404);
     expect(await unknown.body.json()).toMatchObject({ status: 404, code: 'FUSION_ERR_NOT_FOUND', message: expect.stringContaining('nowhere') });
+  }, 60_000);
+
+  it("refuses to attach a service's case the caller may not access, and leaves it as it was", async () => {
+    const clients = [new FusionClient({ baseUrl: urls.central }), new FusionClient({ baseUrl: urls.tracker })];
+    try {
+      for (const client of clients) await new FusionAuthAPIClient({ client }).login('analyst', 'analyst-demo-password');
+      const [centralHttp, trackerHttp] = clients as [FusionClient, FusionClient];
+      const central = new CentralClient({ client: centralHttp });
+      const hidden = await new FusionCaseAPIClient({ client: trackerHttp, caseClass: IncidentCase }).createCase({ name: 'Board laptops', acs: ['executives'] });
+      const managing = await new FusionCaseAPIClient({ client: centralHttp }).createCase({ name: 'Board laptops (central)', acs: ['soc'] });
+      expect((await central.enumerateServiceCases('tracker')).map((c) => c.guid)).not.toContain(hidden.guid);
+      await expect(central.attachServiceCase('tracker', hidden.guid, managing.guid)).rejects.toMatchObject({ status: 403, code: 'FUSION_ERR_FORBIDDEN' });
+      // Not re-keyed: the tracker has no case under the central guid.
+      await expect(central.probeServiceCase('tracker', managing.guid)).rejects.toMatchObject({ status: 404, code: 'FUSION_ERR_CASE_NOT_FOUND' });
+    } finally {
+      await Promise.all(clients.map((client) => client.close()));
+    }
   }, 60_000);
 
   it('stops the whole fleet on SIGINT (Ctrl-C): exit 0, no service left listening', async () => {
