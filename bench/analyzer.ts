@@ -15,7 +15,6 @@ import type { Knex } from 'knex';
 import type PgBoss from 'pg-boss';
 import { AnalyzerInfo, Case } from '../src/concept/index.js';
 import type { FusionLogger } from '../src/helper/logging.js';
-import { ensureAnalysisTable } from '../src/server/analyzer/analysis-rows.js';
 import type { AnalysisHost } from '../src/server/analyzer/analysis-rows.js';
 import { FusionAnalyzerPool } from '../src/server/analyzer/pool.js';
 import { analyzerQueue, queueAnalysis } from '../src/server/analyzer/queue.js';
@@ -125,7 +124,6 @@ async function main(args: string[]): Promise<void> {
   const schema = freshSchemaName('analyzer');
   const storage = await openStorage(BENCH_PG_URL, { schema, logger: silent });
   await storage.migrate();
-  await ensureAnalysisTable(storage);
   const lease = await acquireBoss(storage);
   const load = sampleLoad();
   const rows: string[] = [];

@@ -13,6 +13,7 @@ import type { FusionConfig } from './config.js';
 import type { JsonSchema } from './envelope.js';
 import type { FusionMetrics } from './metrics/registry.js';
 import type { CaseClass, FusionStorage } from './storage/storage.js';
+import type { FusionTask } from './task/task.js';
 
 /** Loads a case by guid (the case API installs one that applies its own hooks). */
 export type CaseLoader = (guid: string) => Promise<Case | null>;
@@ -110,6 +111,8 @@ export interface FusionHost {
   setEventNotifier(notifier: EventNotifier | null): void;
   /** Installs the function loadCase delegates to (the case API calls it in setup). */
   setCaseLoader(loader: CaseLoader | null): void;
+  /** Registers tasks that run while the server listens (stopped, shutdown tasks run, on close); before listen(). */
+  addTask(...tasks: FusionTask[]): unknown;
   /** Loads a case through the installed loader; default: storage. */
   loadCase(guid: string): Promise<Case | null>;
   /** The mounted APIs, in mount order (by name; use findApi for one of a given class). */

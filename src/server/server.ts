@@ -28,6 +28,9 @@ import type { CaseLoader, EventNotifier, FusionHost, RouteHandler, RouteSpec } f
 import { buildRoute } from './route.js';
 import type { StorageMigration } from './storage/migrations.js';
 import type { CaseClass, FusionStorage } from './storage/storage.js';
+import { ServerTasks } from './task/server-tasks.js';
+import type { FusionTaskRunner } from './task/runner.js';
+import type { FusionTask } from './task/task.js';
 
 export type { CaseLoader, EventNotifier } from './host.js';
 
@@ -83,6 +86,7 @@ export class FusionServer implements FusionHost {
   #starting: Promise<void> | null = null;
   #started = false;
   #closing: Promise<void> | null = null;
+  readonly #tasks = new ServerTasks();
 
   constructor(options: FusionServerOptions) {
     if (!options?.config) throw new TypeError('FusionServer: options.config is required (see loadConfig)');
@@ -183,6 +187,26 @@ export class FusionServer implements FusionHost {
     return this.#apis.find((api): api is FusionAPI & T => api instanceof type);
   }
 
+  /**
+   * Registers tasks that run with the HTTP server: started once it listens (startup tasks
+   * first), stopped on close (shutdown tasks run before the APIs and storage close). A server
+   * that is only started, never listening, does not run them. Checked now; before listen().
+   */
+  addTask(...tasks: FusionTask[]): this {
+    this.#tasks.add(tasks);
+    return this;
+  }
+
+  /** The tasks registered with addTask, in registration order. */
+  get tasks(): readonly FusionTask[] {
+    return this.#tasks.list;
+  }
+
+  /** The runner of the server's tasks once listening (null before, or without tasks): its events report runs and failures. */
+  get taskRunner(): FusionTaskRunner | null {
+    return this.#tasks.runner;
+  }
+
   /** Loads a case through the installed loader; default: `storage.retrieveCase(caseClass, guid)`. */
   loadCase(guid: string): Promise<Case | null> {
     if (this.#caseLoader) return this.#caseLoader(guid);
@@ -242,13 +266,14 @@ export class FusionServer implements FusionHost {
     const host = options.host ?? this.config.server.host;
     const port = options.port ?? this.config.server.port;
     await this.fastify.listen({ host, port });
+    await this.#tasks.start(this.storage, this.logger.child({ module: 'task' }));
     const address = this.fastify.server.address();
     const actualPort = typeof address === 'object' && address !== null ? address.port : port;
     const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
     return `http://${shownHost}:${actualPort}`;
   }
 
-  /** Stops accepting, lets in-flight requests finish, closes the APIs (reverse order) then storage; idempotent. */
+  /** Stops accepting, lets in-flight requests finish, stops the tasks, closes the APIs (reverse order) then storage; idempotent. */
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
@@ -261,6 +286,11 @@ export class FusionServer implements FusionHost {
       await this.fastify.close();
     } catch (error) {
       failure = error;
+    }
+    try {
+      await this.#tasks.stop();
+    } catch (error) {
+      failure ??= error;
     }
     try {
       await this.#release();

@@ -26,7 +26,10 @@ export interface FusionServiceModule {
   caseClass?: CaseClass;
   /** The service's migrations, applied after the framework's. */
   migrations?: readonly StorageMigration[];
-  /** The service's tasks: `fusion task NAME` runs one of them. A function gets the parsed config. */
+  /**
+   * The service's tasks: `fusion task NAME` runs one of them; `fusion serve` also runs those
+   * flagged `serve: true`. A function gets the parsed config.
+   */
   tasks?: readonly FusionTask[] | ((config: FusionConfig) => readonly FusionTask[] | Promise<readonly FusionTask[]>);
   /** The service's analyzers: registered on the analysis API; `fusion analyzer NAME` runs one's workers. */
   analyzers?: readonly FusionAnalyzer[] | ((config: FusionConfig) => readonly FusionAnalyzer[] | Promise<readonly FusionAnalyzer[]>);

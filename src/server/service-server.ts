@@ -11,7 +11,11 @@ export interface CreateServiceServerOptions {
   logger?: FusionLogger;
 }
 
-/** Mounts the config's built-in APIs and the module's own, then runs the module's `setup` (not started yet). */
+/**
+ * Mounts the config's built-in APIs and the module's own, registers its analyzers and its tasks
+ * flagged `serve: true` (they run once the server listens), then runs the module's `setup`
+ * (not started yet).
+ */
 export async function createServiceServer(service: LoadedService, options: CreateServiceServerOptions = {}): Promise<FusionServer> {
   const { config, module } = service;
   const apis = typeof module.apis === 'function' ? await module.apis(config) : (module.apis ?? []);
@@ -21,7 +25,8 @@ export async function createServiceServer(service: LoadedService, options: Creat
     ...(module.caseClass ? { caseClass: module.caseClass } : {}),
     ...(module.migrations ? { migrations: module.migrations } : {}),
   });
-  const { analyzers } = await serviceWorkers(module, config);
+  const { analyzers, tasks } = await serviceWorkers(module, config);
+  server.addTask(...tasks.filter((task) => task.serve === true));
   const analysisApi = server.findApi(FusionAnalysisAPI);
   if (analysisApi) for (const analyzer of analyzers) if (!analysisApi.analyzers.includes(analyzer)) analysisApi.register(analyzer);
   await module.setup?.(server);

@@ -2,8 +2,8 @@
 import { expect, it } from '@jest/globals';
 import { describeRoles, fusion, until, waitForOutput } from './role-helpers.js';
 
-/** Analyses counted across two processes: 1,000 took ~120 s on the loaded build machine, so 300 (see docs/performance.md for throughput). */
-const ANALYSES = 300;
+/** Analyses counted across two processes (issue 11): alone, this test took 15 s at load 6.3 on 2 cores; the bounds allow 20 times that. */
+const ANALYSES = 1000;
 
 describeRoles('fusion analyzer (separate processes, PostgreSQL)', (suite) => {
   it(`two analyzer processes share ${ANALYSES} analyses and never run one twice`, async () => {
@@ -12,7 +12,7 @@ describeRoles('fusion analyzer (separate processes, PostgreSQL)', (suite) => {
     await Promise.all([waitForOutput(a, 'started'), waitForOutput(b, 'started')]);
     await suite().queue('count', ANALYSES);
     const done = async (): Promise<number> => Number((await suite().storage.knex('fusion_analysis').where({ analyzer: 'count', status: 'success' }).count<{ count: string }[]>('* as count'))[0]!.count);
-    await until(`${ANALYSES} analyses done`, async () => (await done()) >= ANALYSES, 150_000);
+    await until(`${ANALYSES} analyses done`, async () => (await done()) >= ANALYSES, 300_000);
     const runs = await suite().storage.knex('test_runs').select('case_guid', 'pid');
     expect(runs).toHaveLength(ANALYSES);
     expect(new Set(runs.map((run: { case_guid: string }) => run.case_guid)).size).toBe(ANALYSES);
@@ -22,7 +22,7 @@ describeRoles('fusion analyzer (separate processes, PostgreSQL)', (suite) => {
     b.process.kill('SIGTERM');
     expect(await a.exited).toBe(0);
     expect(await b.exited).toBe(0);
-  }, 240_000);
+  }, 400_000);
 
   it('an analysis whose worker is SIGKILLed mid-run is retried after restart, then failed once its retries are used', async () => {
     const [guid] = await suite().queue('hold', 1);

@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe } from '@jest/globals';
 import type { Knex } from 'knex';
 import { Case } from '../../src/concept/index.js';
-import { ensureAnalysisTable } from '../../src/server/analyzer/analysis-rows.js';
 import type { AnalysisHost } from '../../src/server/analyzer/analysis-rows.js';
 import { analyzerQueue, queueAnalysis } from '../../src/server/analyzer/queue.js';
 import { openStorage } from '../../src/server/storage/open-storage.js';
@@ -108,7 +107,6 @@ export function describeRoles(title: string, body: (suite: () => RoleSuite) => v
       );
       storage = await openStorage(TEST_PG_URL, { schema, migrations: workers.migrations ?? [], logger: quietLogger });
       await storage.migrate();
-      await ensureAnalysisTable(storage);
       lease = await acquireBoss(storage);
       host = { storage, eventNotifier: null, loadCase: async () => null, logger: quietLogger as unknown as FusionLogger };
     }, 120_000);

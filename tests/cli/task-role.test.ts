@@ -1,4 +1,4 @@
-// `fusion task NAME`: --once exit codes, a singleton across two processes and its takeover after SIGKILL.
+// `fusion task NAME`: --once exit codes, a singleton across two processes and its takeover after SIGKILL; `fusion serve` runs the serve tasks.
 import { expect, it } from '@jest/globals';
 import { describeRoles, fusion, until, waitForOutput } from './role-helpers.js';
 
@@ -32,5 +32,23 @@ describeRoles('fusion task (separate processes, PostgreSQL)', (suite) => {
     other.process.kill('SIGTERM');
     expect(await other.exited).toBe(0);
   }, 180_000);
+
+  it('fusion serve runs the serve tasks (startup after listen, shutdown on SIGTERM), not the others', async () => {
+    const rows = async (): Promise<{ task: string; pid: number }[]> => suite().storage.knex('test_serve').orderBy('id').select('task', 'pid');
+    const before = await rows();
+    const server = fusion(['serve', '--config', suite().config, '--host', '127.0.0.1', '--port', '0']);
+    const pid = server.process.pid!;
+    await until(`the startup task of fusion serve (stderr: ${server.stderr.slice(-500)})`, async () => (await rows()).some((row) => row.pid === pid));
+    expect((await rows()).filter((row) => row.pid === pid)).toEqual([{ task: 'hello', pid }]);
+    server.process.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect((await rows()).filter((row) => row.pid === pid)).toEqual([
+      { task: 'hello', pid },
+      { task: 'bye', pid },
+    ]);
+    // `beat` (no serve flag) never ran in it; the `fusion task` processes above never ran the serve tasks
+    expect(await suite().storage.knex('test_beats').where({ pid }).count({ n: '*' })).toEqual([{ n: '0' }]);
+    expect(before).toEqual([]);
+  }, 120_000);
 
 });

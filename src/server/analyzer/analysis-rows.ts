@@ -7,10 +7,10 @@ import type { Knex } from 'knex';
 import { Analysis } from '../../concept/index.js';
 import type { AnalysisPriority, AnalysisStatus, Case } from '../../concept/index.js';
 import type { FusionHost } from '../host.js';
-import type { FusionStorage } from '../storage/storage.js';
 
-/** The table name. */
-export const ANALYSIS_TABLE = 'fusion_analysis';
+import { ANALYSIS_TABLE } from './migration.js';
+
+export { ANALYSIS_TABLE };
 
 /** What status changes need from the server (a FusionServer fits). */
 export type AnalysisHost = Pick<FusionHost, 'storage' | 'eventNotifier' | 'loadCase' | 'logger'>;
@@ -30,33 +30,6 @@ export interface AnalysisRow {
   job_id: string | null;
   owner: string | null;
   lease_until: Date | null;
-}
-
-/**
- * Creates the table unless it exists (at the start of the analysis API and of the workers,
- * under an advisory lock so instances starting together do not race).
- */
-export async function ensureAnalysisTable(storage: FusionStorage): Promise<void> {
-  await storage.withAdvisoryLock('fusion:analysis:table', async () => {
-    await storage.knex.raw(`
-      CREATE TABLE IF NOT EXISTS ${ANALYSIS_TABLE} (
-        case_guid uuid NOT NULL,
-        analyzer text NOT NULL,
-        status text NOT NULL,
-        priority text NOT NULL,
-        created timestamptz NOT NULL,
-        updated timestamptz,
-        started timestamptz,
-        finished timestamptz,
-        error text,
-        attempts integer NOT NULL DEFAULT 0,
-        job_id uuid,
-        owner text,
-        lease_until timestamptz,
-        PRIMARY KEY (case_guid, analyzer)
-      )`);
-    await storage.knex.raw(`CREATE INDEX IF NOT EXISTS ${ANALYSIS_TABLE}_analyzer_status ON ${ANALYSIS_TABLE} (analyzer, status)`);
-  });
 }
 
 /** The Analysis of a row. */

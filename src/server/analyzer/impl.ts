@@ -14,7 +14,7 @@ import type { FusionHost } from '../host.js';
 import { acquireBoss } from '../task/boss.js';
 import type { BossLease } from '../task/boss.js';
 import { ensureQueue } from '../task/boss.js';
-import { analysisOf, ensureAnalysisTable, listAnalyses, readAnalysisRow } from './analysis-rows.js';
+import { analysisOf, listAnalyses, readAnalysisRow } from './analysis-rows.js';
 import type { FusionAnalyzer } from './analyzer.js';
 import { defineAnalyzer } from './analyzer.js';
 import { analyzerSettings, readAnalyzersConfig } from './config.js';
@@ -119,9 +119,8 @@ export class FusionAnalysisAPI extends FusionAPI {
     );
   }
 
-  /** Creates the table and starts pg-boss on the server's storage. */
+  /** Starts pg-boss on the server's storage (the table comes with the migrations). */
   override async start(host: FusionHost): Promise<void> {
-    await ensureAnalysisTable(host.storage);
     this.#lease = await acquireBoss(host.storage, { logger: host.logger });
   }
 

@@ -17,7 +17,7 @@ import { createZip } from '../../helper/zip.js';
 import { acquireBoss, bossSchema, ensureQueue } from '../task/boss.js';
 import type { BossLease } from '../task/boss.js';
 import { systemClock } from '../task/clock.js';
-import { ANALYSIS_TABLE, analysisOf, applyTransition, ensureAnalysisTable, readAnalysisRow } from './analysis-rows.js';
+import { ANALYSIS_TABLE, analysisOf, applyTransition, readAnalysisRow } from './analysis-rows.js';
 import type { AnalysisHost, AnalysisRow } from './analysis-rows.js';
 import type { FusionAnalyzer } from './analyzer.js';
 import { defineAnalyzer } from './analyzer.js';
@@ -93,7 +93,6 @@ export class FusionAnalyzerPool extends EventEmitter<AnalyzerPoolEvents> {
     if (!this.#settings.enabled) throw new FusionError('FUSION_ERR_TASK_INVALID', `analyzer ${this.name} is disabled (analyzers.${this.name}.enabled: false)`);
     this.#state = 'started';
     const { storage } = this.#host;
-    await ensureAnalysisTable(storage);
     this.#lease = await acquireBoss(storage, { logger: this.#host.logger });
     await ensureQueue(this.#lease.boss, this.#queue);
     await this.recover();

@@ -5,6 +5,7 @@
  */
 import type { Knex } from 'knex';
 import { FusionError } from '../../helper/errors.js';
+import { ANALYSIS_MIGRATION } from '../analyzer/migration.js';
 import { CLOUD_MIGRATION } from '../cloud/migration.js';
 
 /** One schema change. `name` is recorded once applied; never rename or edit an applied one. */
@@ -177,6 +178,8 @@ export const FUSION_MIGRATIONS: readonly StorageMigration[] = [
       await knex.raw(`ALTER TABLE fusion_pending_download ADD CONSTRAINT fusion_pending_download_kind_check CHECK (kind IN ('file', 'directory'))`);
     },
   },
+  // Analyses (src/server/analyzer); pg-boss keeps its own tables in their own schema, under its own versioned migrations.
+  ANALYSIS_MIGRATION,
 ];
 
 /** Checks a migration list: every entry has a non-empty unique name and an `up` function. */

@@ -3,15 +3,14 @@
  * `<directory>/[<tsid>] <name>/` with the sections `01 - Information` … `05 - Reports`, and
  * `syncCase`, which creates or renames a case's folder and writes its `case.json`. A hidden
  * `.fusion-case` file holding the guid finds the folder again after a rename.
- * Only `01 - Information` and `05 - Reports` are known from edf_fusion; the middle three names
- * are a guess to check against it (pass `sections` to change them).
+ * The section names are edf_fusion's own (`edf_fusion/server/storage.py`, class SyncStorage).
  */
 import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Case } from '../../concept/index.js';
 
 /** The five sections of a case folder (default names). */
-export const SYNC_SECTIONS = ['01 - Information', '02 - Evidences', '03 - Analyses', '04 - Timelines', '05 - Reports'] as const;
+export const SYNC_SECTIONS = ['01 - Information', '02 - Collectors', '03 - Collections', '04 - Samples', '05 - Reports'] as const;
 
 const MARKER = '.fusion-case';
 

@@ -54,6 +54,11 @@ export interface FusionTask {
   readonly singleton?: boolean;
   /** Retries of a failing run. */
   readonly retry?: TaskRetry;
+  /**
+   * In a service module: `fusion serve` runs it with the HTTP server too (default false: only
+   * `fusion task NAME` runs it, in a process of its own).
+   */
+  readonly serve?: boolean;
   /** The work. */
   run(context: TaskContext): Promise<number | void> | number | void;
 }
@@ -78,6 +83,7 @@ export function defineTask<T extends FusionTask>(task: T): T {
     parseCron(task.cron);
   }
   if (task.singleton && (task.on === 'startup' || task.on === 'shutdown')) throw invalid(task, 'singleton applies to interval and cron tasks only');
+  if (task.serve !== undefined && typeof task.serve !== 'boolean') throw invalid(task, 'serve must be true or false');
   if (task.priority !== undefined && !Number.isFinite(task.priority)) throw invalid(task, 'priority must be a finite number');
   const retry = task.retry ?? {};
   if (retry.limit !== undefined && !(Number.isInteger(retry.limit) && retry.limit >= 0)) throw invalid(task, 'retry.limit must be an integer >= 0');

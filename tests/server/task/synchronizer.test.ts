@@ -23,6 +23,8 @@ it('syncCase creates [tsid] name with its five sections, renames it with the cas
   expect(await syncCase(storage, caseObj)).toBe('created');
   const folder = join(storage.directory, '[CERT-42] Phishing _ wave 2');
   expect((await readdir(folder)).filter((name) => !name.startsWith('.')).sort()).toEqual([...SYNC_SECTIONS]);
+  // edf_fusion's own names (edf_fusion/server/storage.py, SyncStorage)
+  expect([...SYNC_SECTIONS]).toEqual(['01 - Information', '02 - Collectors', '03 - Collections', '04 - Samples', '05 - Reports']);
   expect(JSON.parse(await readFile(join(folder, '01 - Information', 'case.json'), 'utf8'))).toEqual(caseObj.toJSON());
   expect(await syncCase(storage, caseObj)).toBe('unchanged');
   caseObj.update({ description: 'more detail' });
