@@ -1,14 +1,17 @@
 /**
  * A FusionServer for benchmarks, set up as `fusion serve` sets one up: built-in APIs from the
  * config document, one logger at the environment's level (FUSION_DEBUG, default info) that is
- * also the root logger (so audit lines go through it), written to a log file (a temp file, not
- * the terminal), request logging as configured.
+ * also the root logger, written to a log file (a temp file, not the terminal), request logging
+ * as configured; audit lines go to the same file through their own buffered destination, as
+ * `fusion serve` does (FUSION_BENCH_AUDIT=sync: through the root logger, one write per line).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createAuditLog } from '../../src/helper/audit-log.js';
 import { createLogger, flushLogs, setRootLogger } from '../../src/helper/logging.js';
+import { setAuditSink } from '../../src/helper/tracing.js';
 import { FusionServer } from '../../src/server/server.js';
 import type { FusionAPI } from '../../src/server/api.js';
 
@@ -44,6 +47,13 @@ export async function startFusionServer(document: Record<string, unknown>, apis:
   const logFile = join(dir, 'server.log');
   const logger = createLogger({ file: logFile, name: 'bench' });
   setRootLogger(logger);
+  const audit = process.env.FUSION_BENCH_AUDIT === 'sync' ? null : createAuditLog({ file: logFile, name: 'bench' });
+  if (audit) setAuditSink(audit.logger);
+  const release = (): void => {
+    audit?.close();
+    setAuditSink(undefined);
+    setRootLogger(undefined);
+  };
   let server: FusionServer | undefined;
   try {
     server = await FusionServer.fromConfig(document, { logger, apis });
@@ -56,15 +66,15 @@ export async function startFusionServer(document: Record<string, unknown>, apis:
       async close() {
         await running.close();
         await flushLogs(logger);
+        release();
         const logBytes = (await stat(logFile).catch(() => ({ size: 0 }))).size;
-        setRootLogger(undefined);
         await rm(dir, { recursive: true, force: true });
         return { logBytes };
       },
     };
   } catch (error) {
     await server?.close().catch(() => undefined);
-    setRootLogger(undefined);
+    release();
     await rm(dir, { recursive: true, force: true });
     throw error;
   }

@@ -11,6 +11,8 @@ export type { FusionLogger, CreateLoggerOptions } from './logging.js';
 export { Timer, startTimer, measure, sleep, every } from './timer.js';
 export type { EveryOptions } from './timer.js';
 export { traceUserOp, setAuditSink } from './tracing.js';
+export { createAuditLog, AUDIT_BUFFER_BYTES, AUDIT_FLUSH_MS } from './audit-log.js';
+export type { AuditLog, AuditLogOptions } from './audit-log.js';
 export type { TracedIdentity, AuditSink, TraceOptions, AuditFields } from './tracing.js';
 export { fileChunks, textChunks, streamToFile, DEFAULT_CHUNK_SIZE } from './streaming.js';
 export type { FileChunksOptions, StreamToFileOptions } from './streaming.js';

@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { Knex } from 'knex';
 import type { Case, Identity } from '../concept/index.js';
+import type { FusionErrorCode } from '../helper/errors.js';
 import type { FusionLogger } from '../helper/logging.js';
 import type { FusionAuthorizer } from './auth/authorizer.js';
 import type { FusionConfig } from './config.js';
@@ -55,6 +56,14 @@ export interface RouteSpec<Pub extends boolean = boolean, P extends readonly str
   description?: string;
   /** OpenAPI tags; default: the path segment after /api/. */
   tags?: string[];
+  /** Codes the handler itself may raise; those the spec implies (auth, GUIDs, body, case) are added (route-errors.ts). */
+  errors?: readonly FusionErrorCode[];
+  /** Media type of the 200 answer when it is not the JSON envelope (e.g. 'text/event-stream'), for the OpenAPI document. */
+  produces?: string;
+  /** Request headers the handler reads, for the OpenAPI document (by name, e.g. 'Last-Event-ID'). */
+  headers?: Record<string, JsonSchema>;
+  /** Headers of the 200 answer, for the OpenAPI document (e.g. 'Set-Cookie'). */
+  responseHeaders?: Record<string, JsonSchema>;
 }
 
 /**

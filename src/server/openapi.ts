@@ -1,12 +1,15 @@
 /**
  * The OpenAPI document, built by @fastify/swagger from the route schemas (route() puts the
- * envelope in every response schema): JSON at /api/openapi.json, UI at /api/docs.
+ * envelope in every response schema and, through route-openapi.ts, the errors each route can
+ * answer); the named schemas are then moved to components.schemas. JSON at /api/openapi.json,
+ * UI at /api/docs.
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import type { FusionConfig } from './config.js';
 import { FUSION_VERSION } from '../helper/version.js';
+import { hoistNamedSchemas } from './openapi-components.js';
 
 /** Path of the OpenAPI document. */
 export const OPENAPI_PATH = '/api/openapi.json';
@@ -27,10 +30,12 @@ export function installOpenApi(fastify: FastifyInstance, config: FusionConfig): 
       components: {
         securitySchemes: {
           apiKey: { type: 'apiKey', in: 'header', name: 'X-Fusion-API-Token' },
-          session: { type: 'apiKey', in: 'cookie', name: cookieName },
+          session: { type: 'apiKey', in: 'cookie', name: cookieName, description: 'the session cookie POST /api/auth/login sets' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'an OpenID Connect access token (auth backend oidc with bearer_tokens)' },
         },
       },
     },
+    transformObject: (input) => ('openapiObject' in input ? hoistNamedSchemas(input.openapiObject as Record<string, unknown>) : input.swaggerObject),
   });
   fastify.register(swaggerUi, { routePrefix: DOCS_PATH, staticCSP: true });
   fastify.register(async (app) => {

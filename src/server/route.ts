@@ -10,6 +10,8 @@ import type { AuthorizeContext } from './auth/authorizer.js';
 import { responseSchemas, successEnvelope } from './envelope.js';
 import type { JsonSchema } from './envelope.js';
 import type { FusionHost, RouteContext, RouteHandler, RouteSpec } from './host.js';
+import { routeErrorCodes } from './route-errors.js';
+import { openApiTransform } from './route-openapi.js';
 
 export type { RouteCase, RouteContext, RouteHandler, RouteSpec } from './host.js';
 
@@ -39,6 +41,7 @@ function checkSpec(spec: RouteSpec): void {
   if (spec.caseOpenCheck && !(spec.params ?? []).includes('case_guid')) {
     throw new TypeError(`${where}: caseOpenCheck needs 'case_guid' in params`);
   }
+  routeErrorCodes(spec); // throws now on a code that is not in FUSION_ERRORS
 }
 
 function paramsSchema(names: readonly string[]): JsonSchema | undefined {
@@ -124,6 +127,5 @@ export function buildRoute<B, Q, Pub extends boolean, const P extends readonly s
   if (spec.description) schema.description = spec.description;
   const tags = spec.tags ?? defaultTags(spec.url);
   if (tags) schema.tags = tags;
-  if (!isPublic) schema.security = [{ apiKey: [] }, { session: [] }];
-  return { method: spec.method, url: spec.url, schema, handler: routeHandler };
+  return { method: spec.method, url: spec.url, schema, handler: routeHandler, config: { swaggerTransform: openApiTransform(spec) } };
 }

@@ -81,7 +81,8 @@ describe('FusionServer', () => {
   it('serves the OpenAPI document with every route and the envelope in response schemas', async () => {
     const doc = (await (await fetch(`${h.url}/api/openapi.json`)).json()) as {
       info: { title: string; version: string };
-      paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: { properties: Record<string, unknown> } }> }> }>>;
+      paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: { properties: Record<string, unknown>; allOf: { $ref?: string }[] } }> }> }>>;
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> };
     };
     expect(doc.info).toMatchObject({ title: 'probe-service', version: '9.9.9' });
     expect(Object.keys(doc.paths)).toEqual(
@@ -90,8 +91,9 @@ describe('FusionServer', () => {
     expect(Object.keys(doc.paths)).not.toContain('/api/openapi.json');
     const ok = doc.paths['/api/probe/echo']!.post!.responses['200']!.content['application/json']!.schema;
     expect(Object.keys(ok.properties)).toEqual(['status', 'data', 'count']);
-    const error = doc.paths['/api/probe/echo']!.post!.responses['4XX']!.content['application/json']!.schema;
-    expect(Object.keys(error.properties)).toEqual(['status', 'message', 'code', 'request_id']);
+    const error = doc.paths['/api/probe/echo']!.post!.responses['400']!.content['application/json']!.schema;
+    expect(error.allOf[0]).toEqual({ $ref: '#/components/schemas/ErrorEnvelope' });
+    expect(Object.keys(doc.components.schemas.ErrorEnvelope!.properties)).toEqual(['status', 'message', 'code', 'request_id']);
     const docs = await fetch(`${h.url}/api/docs/`);
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain('swagger');

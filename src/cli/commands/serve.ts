@@ -4,7 +4,9 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../helper/config.js';
+import { createAuditLog } from '../../helper/audit-log.js';
 import { createLogger, setRootLogger } from '../../helper/logging.js';
+import { setAuditSink } from '../../helper/tracing.js';
 import type { FusionServer } from '../../server/server.js';
 import { EXIT_USAGE } from '../command.js';
 import type { FusionCommand } from '../command.js';
@@ -48,6 +50,8 @@ export async function runServe(args: readonly string[]): Promise<number | void> 
     const { config } = service;
     const logger = createLogger({ level: config.server.logLevel, name: config.info?.api });
     setRootLogger(logger);
+    // Audit lines go through their own buffered destination, written out on exit (audit-log.ts).
+    setAuditSink(createAuditLog({ level: config.server.logLevel, name: config.info?.api }).logger);
     server = await createServiceServer(service, { logger });
   } catch (error) {
     if (error instanceof ConfigError) return fail(`configuration error: ${error.message}`, EXIT_USAGE);

@@ -30,6 +30,8 @@ export interface QueueAnalysisBody {
 }
 
 const ANALYSIS_SCHEMA = Analysis.jsonSchema();
+/** What a route naming an analyzer answers for a name that is not enabled, or an analysis not queued yet. */
+const ANALYSIS_ERRORS = ['FUSION_ERR_ANALYZER_UNKNOWN', 'FUSION_ERR_ANALYSIS_NOT_FOUND'] as const;
 
 /** The analysis routes (see the file comment). */
 export class FusionAnalysisAPI extends FusionAPI {
@@ -84,7 +86,7 @@ export class FusionAnalysisAPI extends FusionAPI {
     );
     host.route(
       app,
-      { method: 'GET', url: '/api/case/:case_guid/analysis/:analyzer', operation: 'retrieve_analysis', params, response: ANALYSIS_SCHEMA, summary: 'One analysis of a case' },
+      { method: 'GET', url: '/api/case/:case_guid/analysis/:analyzer', operation: 'retrieve_analysis', params, response: ANALYSIS_SCHEMA, errors: ANALYSIS_ERRORS, summary: 'One analysis of a case' },
       async (ctx) => analysisOf(await this.#row(ctx.case!, ctx.params.analyzer!)),
     );
     host.route<QueueAnalysisBody, unknown, typeof params>(
@@ -97,6 +99,7 @@ export class FusionAnalysisAPI extends FusionAPI {
         caseOpenCheck: true,
         body: { type: 'object', properties: { priority: { type: 'string', enum: Object.values(AnalysisPriority) } }, additionalProperties: false },
         response: ANALYSIS_SCHEMA,
+        errors: [...ANALYSIS_ERRORS, 'FUSION_ERR_ANALYSIS_TRANSITION'],
         summary: 'Queue an analysis of a case (again, once finished)',
         description: 'A new analysis, or a finished one queued again; 409 FUSION_ERR_ANALYSIS_TRANSITION while it is queued or running.',
       },
@@ -104,7 +107,7 @@ export class FusionAnalysisAPI extends FusionAPI {
     );
     host.route(
       app,
-      { method: 'GET', url: '/api/case/:case_guid/analysis/:analyzer/log', operation: 'retrieve_analysis_log', params, summary: 'The log of an analysis (text/plain)' },
+      { method: 'GET', url: '/api/case/:case_guid/analysis/:analyzer/log', operation: 'retrieve_analysis_log', params, errors: ANALYSIS_ERRORS, produces: 'text/plain', summary: 'The log of an analysis (text/plain)' },
       async (ctx) => {
         const row = await this.#row(ctx.case!, ctx.params.analyzer!);
         const { logFile } = analysisPaths(this.config.directory, row.case_guid, row.analyzer);

@@ -21,6 +21,9 @@ export const LOGIN_BODY_SCHEMA = {
   properties: { data: { type: 'object', description: 'backend-specific credentials; basic: {username, password}' } },
 } as const;
 
+const SESSION_COOKIE_HEADER = { type: 'string', description: 'the session cookie (named auth.cookie.name; attributes from auth.cookie: HttpOnly, SameSite, Secure)' };
+const CLEARED_COOKIE_HEADER = { type: 'string', description: 'clears the session cookie (expired, empty value)' };
+
 /** Adds GET is_logged, POST login, GET logout, GET config and GET identities under /api/auth. */
 export function addAuthRoutes(app: FastifyInstance, server: FusionHost, handlers: AuthRouteHandlers): void {
   const identitySchema = Identity.jsonSchema({ mode: 'output' });
@@ -38,6 +41,8 @@ export function addAuthRoutes(app: FastifyInstance, server: FusionHost, handlers
       public: true,
       body: LOGIN_BODY_SCHEMA,
       response: identitySchema,
+      errors: ['FUSION_ERR_LOGIN_FAILED', 'FUSION_ERR_RATE_LIMITED', 'FUSION_ERR_UNAVAILABLE', 'FUSION_ERR_IDP_UNAVAILABLE'],
+      responseHeaders: { 'Set-Cookie': SESSION_COOKIE_HEADER },
       summary: 'Log in; sets the session cookie',
     },
     async ({ body, request, reply }) => handlers.login.run((body as { data: unknown }).data, request, reply),
@@ -48,6 +53,7 @@ export function addAuthRoutes(app: FastifyInstance, server: FusionHost, handlers
       method: 'GET',
       url: '/api/auth/logout',
       operation: 'logout',
+      responseHeaders: { 'Set-Cookie': CLEARED_COOKIE_HEADER },
       summary: 'Log out: ends the session and clears its cookie (as edf_fusion; refused when a browser says another site asks)',
     },
     async ({ request, identity }) => {
@@ -59,7 +65,13 @@ export function addAuthRoutes(app: FastifyInstance, server: FusionHost, handlers
   );
   server.route(
     app,
-    { method: 'POST', url: '/api/auth/logout', operation: 'logout', summary: 'Log out: ends the session and clears its cookie' },
+    {
+      method: 'POST',
+      url: '/api/auth/logout',
+      operation: 'logout',
+      responseHeaders: { 'Set-Cookie': CLEARED_COOKIE_HEADER },
+      summary: 'Log out: ends the session and clears its cookie',
+    },
     async ({ request, identity }) => handlers.logout(request, identity),
   );
   server.route(

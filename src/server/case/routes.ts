@@ -8,6 +8,9 @@ import type { JsonSchema } from '../envelope.js';
 import type { RouteSpec } from '../route.js';
 import type { CaseStepName, FusionCaseClass } from './context.js';
 
+/** What a case write answers when the event API refuses one of the case's webhook URLs. */
+const WEBHOOK_URL_ERRORS = ['FUSION_ERR_WEBHOOK_URL', 'FUSION_ERR_WEBHOOK_REFUSED'] as const;
+
 /** Method, path and operation of each case route, by step name. */
 export const CASE_ROUTES = {
   enumerateCases: { method: 'GET', url: '/api/cases', operation: 'enumerate_cases' },
@@ -36,6 +39,7 @@ export function caseRouteSpecs<C extends Case>(caseClass: FusionCaseClass<C>): R
       ...CASE_ROUTES.createCase,
       body: input,
       response: output,
+      errors: ['FUSION_ERR_CONCEPT_INVALID', 'FUSION_ERR_CASE_EXISTS', ...WEBHOOK_URL_ERRORS],
       summary: `Create a ${name}`,
       description:
         'Omitted keys take their defaults (guid, created...); unknown keys are refused. `managed` is set by the server: true for API-key clients.',
@@ -52,6 +56,7 @@ export function caseRouteSpecs<C extends Case>(caseClass: FusionCaseClass<C>): R
       caseOpenCheck: true,
       body: patch,
       response: output,
+      errors: ['FUSION_ERR_CONCEPT_INVALID', 'FUSION_ERR_CONCEPT_READONLY', ...WEBHOOK_URL_ERRORS],
       summary: `Update a ${name}`,
       description:
         'A partial case: the keys sent replace the stored ones. Readonly keys (guid, managed, created) are accepted only with their current value, so a whole case document may be sent back. A closed case refuses updates (409); close one with {"closed": "<now>"}.',
@@ -67,6 +72,7 @@ export function caseRouteSpecs<C extends Case>(caseClass: FusionCaseClass<C>): R
       ...CASE_ROUTES.attachCase,
       params: ['case_guid', 'next_case_guid'],
       response: output,
+      errors: ['FUSION_ERR_CASE_EXISTS', 'FUSION_ERR_CASE_MANAGED'],
       summary: `Attach a ${name} to the case that manages it`,
       description:
         'API-key clients only: re-keys the case to next_case_guid and marks it managed. 409 when next_case_guid is another case or the case is managed already.',

@@ -30,6 +30,9 @@ const principalBody = {
   additionalProperties: false,
 };
 
+/** What every cloud route may answer: the caller is resolved and the path checked in the handler. */
+export const CLOUD_ERRORS = ['FUSION_ERR_UNAUTHORIZED', 'FUSION_ERR_FORBIDDEN', 'FUSION_ERR_CLOUD_PATH', 'FUSION_ERR_CLOUD_NOT_FOUND', 'FUSION_ERR_CLOUD_DRIVER'] as const;
+
 function yes(value: unknown): boolean {
   return value === 'true' || value === '1';
 }
@@ -37,7 +40,7 @@ function yes(value: unknown): boolean {
 /** Adds `spec` twice: at `<prefix>` (the root) and `<prefix>/*`. */
 function addPathRoute(app: FastifyInstance, host: FusionHost, deps: CloudRouteDeps, prefix: string, spec: Omit<RouteSpec<true>, 'url' | 'public'>, handler: Handler): void {
   for (const url of [prefix, `${prefix}/*`]) {
-    host.route(app, { ...spec, url, public: true }, async (ctx) => {
+    host.route(app, { ...spec, url, public: true, errors: [...CLOUD_ERRORS, ...(spec.errors ?? [])] }, async (ctx) => {
       const path = pathFromUrl(ctx.request.url, prefix);
       const who = await deps.access.requestCaller(ctx.request, spec.operation, path.path);
       return handler(ctx.request, ctx.reply, who, path);
@@ -62,7 +65,7 @@ export function addCloudRoutes(app: FastifyInstance, host: FusionHost, deps: Clo
   addPathRoute(app, host, deps, '/api/cloud/tree', { method: 'GET', operation: 'cloud_tree', summary: 'List a cloud directory' }, (request, _reply, who, path) =>
     files.list(request, who, path),
   );
-  addPathRoute(app, host, deps, '/api/cloud/directory', { method: 'POST', operation: 'cloud_create_directory', summary: 'Create a cloud directory' }, async (request, reply, who, path) => {
+  addPathRoute(app, host, deps, '/api/cloud/directory', { method: 'POST', operation: 'cloud_create_directory', errors: ['FUSION_ERR_CLOUD_EXISTS'], summary: 'Create a cloud directory' }, async (request, reply, who, path) => {
     const entry = await files.createDirectory(request, who, path);
     reply.code(201);
     return entry;
@@ -72,12 +75,12 @@ export function addCloudRoutes(app: FastifyInstance, host: FusionHost, deps: Clo
     host,
     deps,
     '/api/cloud/directory',
-    { method: 'DELETE', operation: 'cloud_delete_directory', query: { type: 'object', properties: { recursive: flag } }, summary: 'Delete a cloud directory' },
+    { method: 'DELETE', operation: 'cloud_delete_directory', errors: ['FUSION_ERR_CLOUD_NOT_EMPTY'], query: { type: 'object', properties: { recursive: flag } }, summary: 'Delete a cloud directory' },
     async (request, _reply, who, path) => {
       await files.deleteDirectory(request, who, path, yes((request.query as { recursive?: string }).recursive));
     },
   );
-  addPathRoute(app, host, deps, '/api/cloud/file', { method: 'GET', operation: 'cloud_read_file', summary: 'Download a cloud file (Range supported)' }, async (request, reply, who, path) => {
+  addPathRoute(app, host, deps, '/api/cloud/file', { method: 'GET', operation: 'cloud_read_file', produces: 'application/octet-stream', errors: ['FUSION_ERR_RANGE_NOT_SATISFIABLE'], summary: 'Download a cloud file (Range supported)' }, async (request, reply, who, path) => {
     const entry = await files.readable(request, who, path);
     const etag = `"${entry.sha256 ?? ''}"`;
     const range = ifRangeAllows(firstHeader(request.headers['if-range']), etag) ? parseRange(firstHeader(request.headers.range), entry.size) : ({ kind: 'full' } as const);
@@ -103,7 +106,7 @@ export function addCloudRoutes(app: FastifyInstance, host: FusionHost, deps: Clo
     await access.require(request, who, 'ASSIGN_ROLES', path.path);
     return roles.list(path.path);
   });
-  addPathRoute(app, host, deps, '/api/cloud/roles', { method: 'PUT', operation: 'cloud_assign_role', body: { ...principalBody, required: ['role'] }, summary: 'Assign a role on a path' }, async (request, _reply, who, path) => {
+  addPathRoute(app, host, deps, '/api/cloud/roles', { method: 'PUT', operation: 'cloud_assign_role', errors: ['FUSION_ERR_CLOUD_ROLE'], body: { ...principalBody, required: ['role'] }, summary: 'Assign a role on a path' }, async (request, _reply, who, path) => {
     await access.require(request, who, 'ASSIGN_ROLES', path.path);
     const body = request.body as { user?: string; group?: string; role: string };
     await roles.assign(path.path, roles.principalOf(body), body.role);
@@ -121,7 +124,11 @@ export function addCloudRoutes(app: FastifyInstance, host: FusionHost, deps: Clo
       host,
       deps,
       '/api/cloud/file',
-      { method: 'PUT', operation: 'cloud_write_file', query: { type: 'object', properties: { overwrite: flag } }, summary: 'Upload a cloud file (raw body, streamed)' },
+      {
+        method: 'PUT',
+        operation: 'cloud_write_file',
+        errors: ['FUSION_ERR_BAD_REQUEST', 'FUSION_ERR_CLOUD_EXISTS', 'FUSION_ERR_CLOUD_TOO_LARGE', 'FUSION_ERR_CLOUD_QUOTA', 'FUSION_ERR_LOCK_TIMEOUT'],
+        query: { type: 'object', properties: { overwrite: flag } }, summary: 'Upload a cloud file (raw body, streamed)' },
       async (request, reply, who, path) => {
         const body = (request.body ?? request.raw) as Readable;
         try {

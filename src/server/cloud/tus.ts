@@ -12,7 +12,7 @@
  * tus lock is a storage advisory lock (tus-locker.ts), shared by every instance.
  */
 import type { IncomingMessage } from 'node:http';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { Server as TusServer } from '@tus/server';
 import type { Upload } from '@tus/server';
 import { FusionError } from '../../helper/errors.js';
@@ -25,6 +25,8 @@ import type { CloudDriver } from './driver.js';
 import type { CloudFiles } from './files.js';
 import { tusBackendOf } from './tus-store.js';
 import type { TusBackend } from './tus-store.js';
+import { CLOUD_ERRORS } from './routes.js';
+import { openApiTransform } from '../route-openapi.js';
 
 /** What the tus mount needs. */
 export interface TusDeps {
@@ -114,10 +116,18 @@ export async function mountTus(app: FastifyInstance, host: FusionHost, deps: Tus
       return reply;
     };
     for (const url of [PREFIX, `${PREFIX}/`, `${PREFIX}/*`]) {
-      scope.route({ method: ['POST', 'PATCH', 'HEAD', 'DELETE', 'OPTIONS'], url, handler, exposeHeadRoute: false });
+      scope.route({ method: TUS_METHODS, url, handler, exposeHeadRoute: false, schema: TUS_SCHEMA, config: { swaggerTransform: TUS_DOC } });
     }
   });
 }
+
+const TUS_METHODS: HTTPMethods[] = ['POST', 'PATCH', 'HEAD', 'DELETE', 'OPTIONS'];
+const TUS_SCHEMA = { summary: 'Resumable uploads (tus 1.0.0: creation, termination); see docs/cloud.md', tags: ['cloud'] };
+const TUS_DOC = openApiTransform({
+  method: TUS_METHODS,
+  public: true,
+  errors: [...CLOUD_ERRORS, 'FUSION_ERR_CLOUD_EXISTS', 'FUSION_ERR_CLOUD_TOO_LARGE', 'FUSION_ERR_CLOUD_QUOTA', 'FUSION_ERR_CLOUD_UPLOAD'],
+});
 
 /** Our checks before tus runs; throws FusionErrors the error handler answers in the envelope. */
 async function authorizeTus(deps: TusDeps, backend: TusBackend, tus: TusServer, request: FastifyRequest, who: RequestCaller): Promise<void> {

@@ -16,6 +16,7 @@ import type { CloudDriver } from './driver.js';
 import { selectDescendants } from './entry-rows.js';
 import type { CloudEntry } from './entry-rows.js';
 import type { CloudFiles } from './files.js';
+import { CLOUD_ERRORS } from './routes.js';
 
 /** What the zip route needs. */
 export interface ZipRouteDeps {
@@ -49,7 +50,7 @@ export function readableEntries(dir: string, entries: readonly CloudEntry[], all
 /** Adds GET /api/cloud/zip and /api/cloud/zip/* to `app`. */
 export function addZipRoute(app: FastifyInstance, host: FusionHost, deps: ZipRouteDeps): void {
   for (const url of ['/api/cloud/zip', '/api/cloud/zip/*']) {
-    host.route(app, { method: 'GET', url, public: true, operation: 'cloud_zip', summary: 'A zip of what the caller may read in a directory' }, async (ctx) => {
+    host.route(app, { method: 'GET', url, public: true, operation: 'cloud_zip', produces: 'application/zip', errors: CLOUD_ERRORS, summary: 'A zip of what the caller may read in a directory' }, async (ctx) => {
       const { request, reply } = ctx;
       const dir = pathFromUrl(request.url, '/api/cloud/zip');
       const who = await deps.access.requestCaller(request, 'cloud_zip', dir.path);

@@ -75,6 +75,7 @@ export class FusionConstantAPI<C extends Constant = Constant> extends FusionAPI 
         operation: 'retrieve_constant',
         public: !authRequired,
         response: constantClass.jsonSchema(),
+        errors: ['FUSION_ERR_CONSTANT_UNAVAILABLE'],
         summary: 'Service-wide constants (banner, allow_empty_acs, ...)',
       },
       async () => {

@@ -120,6 +120,7 @@ export class FusionDownloadAPI extends FusionAPI {
         operation: 'download',
         params: ['guid'],
         public: true,
+        errors: ['FUSION_ERR_DOWNLOAD_NOT_FOUND', 'FUSION_ERR_RANGE_NOT_SATISFIABLE', 'FUSION_ERR_FILE_IO'],
         summary: 'Fetch a prepared download (one-time link; Range requests within the resume window)',
       },
       (ctx) => this.#serve(ctx.request, ctx.reply, ctx.params),

@@ -25,6 +25,8 @@ export class FusionMetricsAPI extends FusionAPI {
         method: 'GET',
         url: '/api/metrics',
         operation: 'metrics',
+        produces: 'text/plain',
+        errors: ['FUSION_ERR_UNAVAILABLE'],
         summary: 'Prometheus metrics of this instance (text exposition format)',
       },
       async ({ reply }) => {

@@ -33,6 +33,16 @@ import { CLOSE_CODES, RpcError, protocolError } from './protocol.js';
 import type { RpcErrorObject } from './protocol.js';
 import { RPC_MIGRATION } from './tables.js';
 import { credentialHeaders, issueTicket, redeemTicket } from './tickets.js';
+import { openApiTransform } from '../route-openapi.js';
+import type { SwaggerTransform } from '../route-openapi.js';
+
+const rpcRouteDoc = openApiTransform({ method: 'GET', errors: ['FUSION_ERR_RPC_TICKET', 'FUSION_ERR_RPC_ORIGIN'] });
+/** @fastify/websocket hides WebSocket routes from the OpenAPI document; this one is the API's entry point, so it is shown. */
+const showRpcRoute: SwaggerTransform = (input) => {
+  const { schema, url } = rpcRouteDoc(input);
+  const { hide: _hide, ...shown } = schema;
+  return { schema: shown, url };
+};
 
 /** Who may join channels matching a pattern. */
 export interface RpcChannelOptions {
@@ -193,6 +203,8 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
       method: 'GET',
       url: '/api/rpc',
       websocket: true,
+      schema: { summary: 'JSON-RPC 2.0 over a WebSocket (Upgrade: websocket; browsers pass ?ticket=); see docs/rpc.md', tags: ['rpc'] },
+      config: { swaggerTransform: showRpcRoute },
       preValidation: async (request) => {
         await this.#authenticateUpgrade(request);
       },

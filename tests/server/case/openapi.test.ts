@@ -8,8 +8,13 @@ import { silenceAudit } from './helpers.js';
 
 class TimelineCase extends Case.extend('TimelineCase', { color: field.string().default('red') }) {}
 
+interface Schema {
+  properties: Record<string, unknown>;
+  required?: string[];
+}
 interface OpenApi {
-  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown>; required?: string[] } }> } }>>;
+  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref: string } }> } }>>;
+  components: { schemas: Record<string, Schema> };
 }
 
 describe('case routes in the OpenAPI document', () => {
@@ -31,10 +36,12 @@ describe('case routes in the OpenAPI document', () => {
     expect(Object.keys(doc.paths['/api/case/{case_guid}'] ?? {}).sort()).toEqual(['delete', 'get', 'put']);
     expect(Object.keys(doc.paths['/api/cases'] ?? {})).toEqual(['get']);
     expect(Object.keys(doc.paths['/api/case/{case_guid}/attach/{next_case_guid}'] ?? {})).toEqual(['put']);
-    const create = doc.paths['/api/case']?.post?.requestBody?.content['application/json']?.schema;
+    const named = (ref: string | undefined): Schema | undefined => doc.components.schemas[(ref ?? '').replace('#/components/schemas/', '')];
+    const create = named(doc.paths['/api/case']?.post?.requestBody?.content['application/json']?.schema.$ref);
     expect(create?.required).toEqual(['name']);
     expect(Object.keys(create?.properties ?? {})).toContain('color');
-    const update = doc.paths['/api/case/{case_guid}']?.put?.requestBody?.content['application/json']?.schema;
+    const update = named(doc.paths['/api/case/{case_guid}']?.put?.requestBody?.content['application/json']?.schema.$ref);
+    expect(Object.keys(update?.properties ?? {})).toContain('color');
     expect(update?.required).toBeUndefined();
   });
 });
