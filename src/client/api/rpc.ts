@@ -349,8 +349,9 @@ export class FusionRpcClient<D = UntypedRpc> {
             envelope = {};
           }
           reject(new FusionClientError({ status: response.statusCode ?? 0, code: envelope.code ?? 'FUSION_ERR_BAD_RESPONSE', message: envelope.message ?? `upgrade refused with ${response.statusCode}`, endpoint: 'GET /api/rpc' }));
+          // Only now: terminating earlier emits 'error', which would reject with a connection error before the envelope is read.
+          socket.terminate();
         });
-        socket.terminate();
       });
       socket.once('error', (error) => reject(connectionError(`cannot connect to ${this.#url}: ${error.message}`, error)));
     });
