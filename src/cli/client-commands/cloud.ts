@@ -13,6 +13,7 @@ import { CliUsageError } from '../exit-codes.js';
 import { formatRecord, formatTable, printResult } from '../output.js';
 import { clientAction } from '../runtime.js';
 import { runTransfer } from '../transfer.js';
+import type { TransferControls } from '../transfer.js';
 
 async function cloud(client: FusionClient): Promise<FusionCloudAPIClient> {
   const { FusionCloudAPIClient } = await import('../../client/api/cloud.js');
@@ -37,6 +38,20 @@ async function localTarget(output: string | undefined, name: string): Promise<st
   return found?.isDirectory() ? join(output, name) : output;
 }
 
+/** A command that fetches something from the tree into a local file (get, zip). */
+interface FetchSpec {
+  name: string;
+  description: string;
+  argument: string;
+  argumentHelp: string;
+  outputHelp: string;
+  /** Progress label. */
+  label: string;
+  /** The local file name when `-o` is absent or a directory. */
+  localName(remote: string): string;
+  fetch(api: FusionCloudAPIClient, remote: string, target: string, controls: TransferControls): Promise<{ path: string; bytes: number }>;
+}
+
 function withProgressOption(command: Command): Command {
   return command.option('--no-progress', 'print no progress');
 }
@@ -52,24 +67,29 @@ export const cloudCommands: CommandGroup = (program, runtime) => {
     }),
   );
 
-  withConnectionOptions(
-    withProgressOption(
-      group
-        .command('get')
-        .description('Download a file (GET /api/cloud/file/PATH), resuming a dropped connection')
-        .argument('<path>', 'file in the cloud tree')
-        .option('-o, --output <local>', 'a file, or an existing directory (default: the file name, here)'),
-    ),
-  ).action(
-    clientAction(runtime, async ({ client, json }, command) => {
-      const remote = command.processedArgs[0] as string;
-      const options = command.opts<{ output?: string; progress: boolean }>();
-      const target = await localTarget(options.output, posix.basename(remote));
-      const api = await cloud(client);
-      const result = await runTransfer(runtime.io.stderr, 'download', options.progress, (controls) => api.download(remote, target, controls), (done) => done.bytes);
-      printResult(out, json, result, (value) => `${value.path}\n`);
-    }),
-  );
+  const fetchCommand = (spec: FetchSpec): void => {
+    withConnectionOptions(withProgressOption(group.command(spec.name).description(spec.description).argument(spec.argument, spec.argumentHelp).option('-o, --output <local>', spec.outputHelp))).action(
+      clientAction(runtime, async ({ client, json }, command) => {
+        const remote = command.processedArgs[0] as string;
+        const options = command.opts<{ output?: string; progress: boolean }>();
+        const target = await localTarget(options.output, spec.localName(remote));
+        const api = await cloud(client);
+        const result = await runTransfer(runtime.io.stderr, spec.label, options.progress, (controls) => spec.fetch(api, remote, target, controls), (done) => done.bytes);
+        printResult(out, json, result, (value) => `${value.path}\n`);
+      }),
+    );
+  };
+
+  fetchCommand({
+    name: 'get',
+    description: 'Download a file (GET /api/cloud/file/PATH), resuming a dropped connection',
+    argument: '<path>',
+    argumentHelp: 'file in the cloud tree',
+    outputHelp: 'a file, or an existing directory (default: the file name, here)',
+    label: 'download',
+    localName: (remote) => posix.basename(remote),
+    fetch: (api, remote, target, controls) => api.download(remote, target, controls),
+  });
 
   withConnectionOptions(
     withProgressOption(
@@ -124,24 +144,16 @@ export const cloudCommands: CommandGroup = (program, runtime) => {
     }),
   );
 
-  withConnectionOptions(
-    withProgressOption(
-      group
-        .command('zip')
-        .description('Download a zip of what you may read in a directory (GET /api/cloud/zip/DIR)')
-        .argument('<dir>', 'directory')
-        .option('-o, --output <local>', 'a file, or an existing directory (default: DIR-NAME.zip, here)'),
-    ),
-  ).action(
-    clientAction(runtime, async ({ client, json }, command) => {
-      const dir = command.processedArgs[0] as string;
-      const options = command.opts<{ output?: string; progress: boolean }>();
-      const target = await localTarget(options.output, `${posix.basename(posix.resolve('/', dir)) || 'cloud'}.zip`);
-      const api = await cloud(client);
-      const result = await runTransfer(runtime.io.stderr, 'zip', options.progress, (controls) => api.downloadZip(dir, target, controls), (done) => done.bytes);
-      printResult(out, json, result, (value) => `${value.path}\n`);
-    }),
-  );
+  fetchCommand({
+    name: 'zip',
+    description: 'Download a zip of what you may read in a directory (GET /api/cloud/zip/DIR)',
+    argument: '<dir>',
+    argumentHelp: 'directory',
+    outputHelp: 'a file, or an existing directory (default: DIR-NAME.zip, here)',
+    label: 'zip',
+    localName: (dir) => `${posix.basename(posix.resolve('/', dir)) || 'cloud'}.zip`,
+    fetch: (api, dir, target, controls) => api.downloadZip(dir, target, controls),
+  });
 
   withConnectionOptions(group.command('perms').description('Your role and permissions on a path (GET /api/cloud/permissions/PATH)').argument('<path>', 'file or directory')).action(
     clientAction(runtime, async ({ client, json }, command) => {
