@@ -13,11 +13,11 @@ export const EXIT_CODES = Object.freeze({
   failure: 1,
   /** Bad arguments, unknown command or option, missing URL, configuration error. */
   usage: EXIT_USAGE,
-  /** 401 or 403: not logged in, bad API key, refused login, no access. */
+  /** 401 or 403 (or JSON-RPC -32001, -32003): not logged in, bad API key, refused login, no access. */
   auth: 3,
-  /** 404: no such case, download or route. */
+  /** 404 (or JSON-RPC -32004, -32601): no such case, file, analysis, download, route or RPC method. */
   notFound: 4,
-  /** 409: the case is closed, exists already, or is managed already. */
+  /** 409 (or JSON-RPC -32009): the case is closed or exists already, the file exists, the analysis is queued. */
   conflict: 5,
   /** 5xx, or an answer that is not a Fusion envelope. */
   server: 6,
