@@ -24,6 +24,10 @@ export interface Connection {
   url: string;
   /** The stored session used (null with an API key or without a login). */
   session: StoredSession | null;
+  /** The API key in use (undefined with a session or none). */
+  apiKey: string | undefined;
+  /** The `Cookie` header of the stored session in use (undefined without one). */
+  cookie: string | undefined;
   /** Print JSON rather than tables. */
   json: boolean;
 }
@@ -47,7 +51,8 @@ export async function connect(io: CliIO, options: ConnectionOptions): Promise<Co
   if (!url) throw new CliUsageError('no service URL: pass --url URL, set FUSION_URL, or run `fusion login --url URL` first');
   const apiKey = options.apiKey ?? (io.env.FUSION_API_KEY || undefined);
   const session = apiKey === undefined && stored !== null && sameService(stored.url, url) ? stored : null;
-  const headers = session ? { cookie: `${session.cookieName}=${session.cookie}` } : undefined;
+  const cookie = session ? `${session.cookieName}=${session.cookie}` : undefined;
+  const headers = cookie === undefined ? undefined : { cookie };
   const { FusionClient } = await import('../client/client.js');
   let client: FusionClient;
   try {
@@ -55,5 +60,5 @@ export async function connect(io: CliIO, options: ConnectionOptions): Promise<Co
   } catch (error) {
     throw new CliUsageError((error as Error).message.replace(/^FusionClient: baseUrl/, '--url'));
   }
-  return { client, url, session, json: options.json === true };
+  return { client, url, session, apiKey, cookie, json: options.json === true };
 }

@@ -13,11 +13,11 @@ export const EXIT_CODES = Object.freeze({
   failure: 1,
   /** Bad arguments, unknown command or option, missing URL, configuration error. */
   usage: EXIT_USAGE,
-  /** 401 or 403: not logged in, bad API key, refused login, no access. */
+  /** 401 or 403 (or JSON-RPC -32001, -32003): not logged in, bad API key, refused login, no access. */
   auth: 3,
-  /** 404: no such case, download or route. */
+  /** 404 (or JSON-RPC -32004, -32601): no such case, file, analysis, download, route or RPC method. */
   notFound: 4,
-  /** 409: the case is closed, exists already, or is managed already. */
+  /** 409 (or JSON-RPC -32009): the case is closed or exists already, the file exists, the analysis is queued. */
   conflict: 5,
   /** 5xx, or an answer that is not a Fusion envelope. */
   server: 6,
@@ -38,6 +38,31 @@ export class CliUsageError extends Error {
   override readonly name = 'CliUsageError';
 }
 
+/** A JSON-RPC error answer (FusionRpcError, recognized by shape: this file does not load the RPC client). */
+interface RpcErrorLike {
+  rpcCode: number;
+  code: string;
+  message: string;
+}
+
+function isRpcError(error: unknown): error is RpcErrorLike {
+  return error instanceof Error && error.name === 'FusionRpcError' && typeof (error as Partial<RpcErrorLike>).rpcCode === 'number';
+}
+
+/** JSON-RPC error codes (server/rpc/protocol.ts) by exit class; any other is `server`. */
+const RPC_EXIT_CODES: Readonly<Record<number, number>> = {
+  [-32001]: EXIT_CODES.auth,
+  [-32003]: EXIT_CODES.auth,
+  [-32004]: EXIT_CODES.notFound,
+  [-32601]: EXIT_CODES.notFound,
+  [-32009]: EXIT_CODES.conflict,
+  [-32600]: EXIT_CODES.refused,
+  [-32602]: EXIT_CODES.refused,
+  [-32700]: EXIT_CODES.refused,
+  [-32029]: EXIT_CODES.refused,
+  [-32010]: EXIT_CODES.failure,
+};
+
 /** The exit code for an error thrown by a command. */
 export function exitCodeFor(error: unknown): number {
   if (error instanceof CliUsageError) return EXIT_CODES.usage;
@@ -50,6 +75,7 @@ export function exitCodeFor(error: unknown): number {
     if (error.status >= 500) return EXIT_CODES.server;
     return EXIT_CODES.refused;
   }
+  if (isRpcError(error)) return RPC_EXIT_CODES[error.rpcCode] ?? EXIT_CODES.server;
   // The clients check their arguments and options with TypeErrors that name the class.
   if (error instanceof TypeError && /^Fusion\w*(\.\w+)?:/.test(error.message)) return EXIT_CODES.usage;
   return EXIT_CODES.failure;
@@ -61,5 +87,6 @@ export function describeError(error: unknown): string {
     const id = error.requestId === null ? '' : `, request id ${error.requestId}`;
     return `${error.message} (${error.code}${id})`;
   }
+  if (isRpcError(error)) return `${error.message} (${error.code}, JSON-RPC ${error.rpcCode})`;
   return error instanceof Error ? error.message : String(error);
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { FusionCommand } from '../../src/cli/command.js';
 import { COMMANDS } from '../../src/cli/commands.js';
 import { EXIT_CODES, exitCodeFor } from '../../src/cli/exit-codes.js';
+import { FusionRpcError } from '../../src/client/api/rpc.js';
 import { FusionClientError } from '../../src/client/errors.js';
 import { runFusion } from './run-fusion.js';
 
@@ -42,12 +43,15 @@ describe('the fusion program', () => {
   });
 
   it('answers --help at every level, with exit code 0', async () => {
-    for (const argv of [['--help'], ['help'], ['case', '--help'], ['case', 'update', '--help'], ['events', 'subscribe', '-h'], ['download', '--help'], ['login', '--help'], ['init', '--help'], ['serve', '--help']]) {
+    for (const argv of [['--help'], ['help'], ['case', '--help'], ['case', 'update', '--help'], ['events', 'subscribe', '-h'], ['download', '--help'], ['login', '--help'], ['init', '--help'], ['serve', '--help'],
+      ['cloud', '--help'], ['cloud', 'put', '--help'], ['cloud', 'roles', '-h'], ['rpc', '--help'], ['rpc', 'call', '--help'], ['analysis', '--help'], ['analysis', 'queue', '--help'], ['completion', '--help']]) {
       const run = await runFusion(argv);
       expect([argv, run.code]).toEqual([argv, 0]);
       expect(run.stdout).toMatch(/^Usage: fusion/);
     }
     expect((await runFusion(['case', 'update', '--help'])).stdout).toContain('--close');
+    expect((await runFusion(['cloud', 'get', '--help'])).stdout).toContain('--no-progress');
+    expect((await runFusion(['rpc', 'call', '--help'])).stdout).toContain('--stream');
   });
 
   it('exits 2 on usage errors: no command, unknown command or option, missing argument, no URL', async () => {
@@ -73,6 +77,8 @@ describe('the fusion program', () => {
     expect([401, 403, 404, 409, 500, 503, 400, 413, 429, 0].map((status) => exitCodeFor(error(status)))).toEqual([3, 3, 4, 5, 6, 6, 8, 8, 8, 7]);
     expect(exitCodeFor(error(200, 'FUSION_ERR_BAD_RESPONSE'))).toBe(EXIT_CODES.server);
     expect(exitCodeFor(new TypeError('FusionCaseAPIClient: caseGuid must be a non-empty string'))).toBe(EXIT_CODES.usage);
+    const rpc = (rpcCode: number) => new FusionRpcError(rpcCode, 'FUSION_ERR_X', 'm');
+    expect([-32001, -32003, -32004, -32601, -32009, -32602, -32600, -32700, -32029, -32603, -32008, -32010].map((code) => exitCodeFor(rpc(code)))).toEqual([3, 3, 4, 4, 5, 8, 8, 8, 8, 6, 6, 1]);
     expect(exitCodeFor(new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe(EXIT_CODES.failure);
   });
 
@@ -85,6 +91,10 @@ describe('the fusion program', () => {
     expect((await complete("fusion case update --c")).trim()).toBe('--close');
     expect((await complete("fusion --url http://x case li")).trim()).toBe('list');
     expect((await complete("fusion se")).trim()).toBe('serve');
+    expect((await complete("fusion cloud ''")).trim().split(' ')).toEqual(expect.arrayContaining(['ls', 'get', 'put', 'rm', 'mkdir', 'zip', 'perms', 'roles']));
+    expect((await complete("fusion cloud put --no-r")).trim()).toBe('--no-resumable');
+    expect((await complete("fusion rpc ''")).trim().split(' ')).toContain('call');
+    expect((await complete("fusion analysis ''")).trim().split(' ')).toEqual(expect.arrayContaining(['analyzers', 'queue', 'list', 'get', 'log']));
   });
 
   it('completion zsh: a compdef script with the same tree; exit 2 for another shell', async () => {

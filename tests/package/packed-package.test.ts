@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FusionAuthAPIClient } from '../../src/client/api/auth.js';
+import { FusionRpcClient } from '../../src/client/api/rpc.js';
 import { FusionClient } from '../../src/client/client.js';
 import { runFusion } from '../cli/run-fusion.js';
 
@@ -95,15 +96,16 @@ describe('the packed package', () => {
   it("fusion init: the scaffold's own tests pass right after npm install", async () => {
     const run = await exec('npm', ['test'], service);
     if (run.code !== 0) throw new Error(`npm test in the scaffold exited ${run.code}:\n${run.stdout}\n${run.stderr}`);
-    expect(run.stdout).toMatch(/# pass 2\b/);
+    expect(run.stdout).toMatch(/# pass 4\b/);
     expect(run.stdout).toMatch(/# fail 0\b/);
   }, 240_000);
 
-  it('fusion init: the scaffold serves as its README says (npm start = fusion serve --config config.yaml)', async () => {
+  it('fusion init: the scaffold serves as its README says (npm start = fusion serve --config config.yaml), its RPC method included', async () => {
     const child = spawn(join(service, 'node_modules', '.bin', 'fusion'), ['serve', '--config', 'config.yaml', '--port', '0'], { cwd: service, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     let client: FusionClient | undefined;
+    let rpc: FusionRpcClient | undefined;
     try {
       const url = await new Promise<string>((resolve, reject) => {
         const onData = (chunk: Buffer): void => {
@@ -119,7 +121,11 @@ describe('the packed package', () => {
       const password = (await readFile(join(service, '.fusion-password'), 'utf8')).trim();
       await new FusionAuthAPIClient({ client }).login('admin', password);
       expect(await client.get('/api/hello')).toEqual({ message: 'Hello, admin' });
+      // The service module's setup added its RPC method to the API the `rpc` section mounted.
+      rpc = await FusionRpcClient.connect({ url, cookie: `FUSION_SESSION=${client.sessionCookie ?? ''}`, reconnect: false });
+      expect(await rpc.call('ticket.count')).toBe(0);
     } finally {
+      await rpc?.close();
       await client?.close();
       child.kill('SIGTERM');
     }

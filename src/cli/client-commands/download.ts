@@ -1,8 +1,8 @@
 /** `fusion download GUID TOKEN`: fetches a prepared download (FusionDownloadAPIClient) with progress. */
 import { withConnectionOptions } from '../connection.js';
 import { printResult } from '../output.js';
-import type { ProgressReporter } from '../progress.js';
 import { clientAction } from '../runtime.js';
+import { runTransfer } from '../transfer.js';
 import type { CommandGroup } from '../command-group.js';
 
 /** Registers `fusion download`. */
@@ -20,24 +20,9 @@ export const downloadCommands: CommandGroup = (program, runtime) => {
       const [guid, token] = command.processedArgs as [string, string];
       const options = command.opts<{ output: string; progress: boolean }>();
       const { FusionDownloadAPIClient } = await import('../../client/api/download.js');
-      const { createProgress } = await import('../progress.js');
-      const progress: ProgressReporter | null = options.progress ? createProgress(runtime.io.stderr, 'download') : null;
-      const controller = new AbortController();
-      const stop = (): void => controller.abort(new Error('interrupted'));
-      process.once('SIGINT', stop);
-      try {
-        const result = await new FusionDownloadAPIClient({ client }).download({ guid, token }, options.output, {
-          signal: controller.signal,
-          ...(progress ? { onProgress: (bytes: number, total: number | null) => progress.update(bytes, total) } : {}),
-        });
-        progress?.finish(result.bytes);
-        printResult(runtime.io.stdout, json, result, (value) => `${value.path}\n`);
-      } catch (error) {
-        progress?.abort();
-        throw error;
-      } finally {
-        process.removeListener('SIGINT', stop);
-      }
+      const api = new FusionDownloadAPIClient({ client });
+      const result = await runTransfer(runtime.io.stderr, 'download', options.progress, (controls) => api.download({ guid, token }, options.output, controls), (done) => done.bytes);
+      printResult(runtime.io.stdout, json, result, (value) => `${value.path}\n`);
     }),
   );
 };

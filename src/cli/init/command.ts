@@ -9,7 +9,7 @@ export const initCommands: CommandGroup = (program, runtime) => {
   const { io } = runtime;
   program
     .command('init')
-    .description('Create a new service in DIR: a Case subclass, an API with one route, a config, a test, a README')
+    .description('Create a new service in DIR: a Case subclass, an API with one route, an RPC method, a task, a config, a test, a README')
     .argument('<dir>', 'directory to create (must be empty or absent)')
     .option('--framework <spec>', 'the fusion-framework dependency in package.json (a range, or file:PATH.tgz)', `^${FUSION_VERSION}`)
     .option('--name <name>', 'npm package name (default: from DIR)')

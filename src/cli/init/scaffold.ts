@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { hashPassword } from '../../server/auth/backend/password.js';
-import { PASSWORD_FILE, apiModule, caseModule, configYaml, gitignore, packageJson, readme, serviceModule, serviceTest } from './templates.js';
+import { PASSWORD_FILE, apiModule, caseModule, configYaml, gitignore, packageJson, readme, rpcModule, serviceModule, serviceTest, taskModule } from './templates.js';
 
 /** Options of scaffoldService. */
 export interface ScaffoldOptions {
@@ -55,6 +55,8 @@ export async function scaffoldService(directory: string, options: ScaffoldOption
     'src/service.js': serviceModule(),
     'src/ticket-case.js': caseModule(),
     'src/hello-api.js': apiModule(),
+    'src/ticket-rpc.js': rpcModule(),
+    'src/stale-tickets.js': taskModule(),
     'test/service.test.js': serviceTest(),
     'README.md': readme(values),
     '.gitignore': gitignore(),

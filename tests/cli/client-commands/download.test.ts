@@ -1,27 +1,16 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FusionDownloadAPI } from '../../../src/server/download/impl.js';
 import { createTestServer } from '../../../src/testing/index.js';
 import type { TestServer } from '../../../src/testing/index.js';
 import { silenceAudit } from '../../server/event/helpers.js';
 import { runFusion } from '../run-fusion.js';
+import { FUSION_FROM_SOURCES, inPty } from '../run-pty.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SIZE = 4 * 1024 * 1024 + 5;
-
-/** Whether util-linux `script` is here to give a child a pseudo-terminal. */
-async function hasScript(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const child = spawn('script', ['--version'], { stdio: 'ignore' });
-    child.on('error', () => resolve(false));
-    child.on('close', (code) => resolve(code === 0));
-  });
-}
 
 describe('fusion download, against a live server', () => {
   silenceAudit();
@@ -74,18 +63,9 @@ describe('fusion download, against a live server', () => {
   });
 
   it('on a terminal (a pseudo-terminal from `script`): a progress bar with speed and ETA', async () => {
-    if (!(await hasScript())) throw new Error('util-linux `script` is needed for the pseudo-terminal test');
     const key = await api.prepare(source, 'evidence.bin');
     const out = join(dir, 'tty.bin');
-    const command = `'${process.execPath}' --import tsx src/cli/main.ts download ${key.guid} ${key.token} -o '${out}'`;
-    const run = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: { ...process.env, ...env, FUSION_DEBUG: '', FUSION_LOGFILE: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, output }));
-    });
+    const run = await inPty(`${FUSION_FROM_SOURCES} download ${key.guid} ${key.token} -o '${out}'`, env);
     if (run.code !== 0) throw new Error(`exit code ${run.code}: ${run.output}`);
     expect((await readFile(out)).equals(data)).toBe(true);
     // cli-progress draws the bar with block characters, redrawn in place, and its last frame is 100 %.
