@@ -25,6 +25,18 @@ function declare(rpc: FusionRpcAPI): FusionRpcAPI {
     for (let i = 0; i < params.n; i++) yield { i };
     return 'counted';
   });
+  rpc.method(
+    'slow',
+    {},
+    ({ signal }) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(resolve, 60_000, 'late');
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve('aborted');
+        });
+      }),
+  );
   rpc.method('fail.notfound', {}, () => {
     throw new FusionError('FUSION_ERR_CASE_NOT_FOUND', 'case 42 not found');
   });
@@ -82,7 +94,7 @@ describe('fusion rpc call, against a live server', () => {
     }
   });
 
-  it('exit codes by class: 3 without credentials, 4 unknown method, 5 conflict, 6 internal, 8 bad params, 2 bad JSON, 7 unreachable', async () => {
+  it('exit codes by class: 3 without credentials, 4 unknown method, 5 conflict, 6 internal, 8 bad params, 2 bad JSON, 7 unreachable or too slow', async () => {
     const anonymous = await fusion(['rpc', 'call', 'greeting'], { FUSION_URL: t.baseUrl });
     expect(anonymous.code).toBe(3);
     expect(anonymous.stderr).toContain('FUSION_ERR_UNAUTHORIZED');
@@ -102,6 +114,9 @@ describe('fusion rpc call, against a live server', () => {
     expect(await fusion(['rpc', 'call', 'math.add', '{a: 1'])).toMatchObject({ code: 2, stderr: expect.stringContaining('params: not JSON') });
     expect(await fusion(['rpc', 'call', 'math.add', '42'])).toMatchObject({ code: 2, stderr: expect.stringContaining('expected a JSON object') });
     expect((await fusion(['rpc', 'call', 'greeting', '--timeout', '0'])).code).toBe(2);
+    const late = await fusion(['rpc', 'call', 'slow', '--timeout', '0.2']);
+    expect(late.code).toBe(7);
+    expect(late.stderr).toContain('slow: no answer within 200 ms (FUSION_ERR_TIMEOUT');
     expect((await fusion(['rpc', 'call', 'greeting', '--url', 'http://127.0.0.1:9'])).code).toBe(7);
   });
 });
