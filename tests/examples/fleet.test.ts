@@ -164,6 +164,65 @@ describePg('examples/fleet', () => {
   }, 60_000);
 });
 
+/** One `fusion serve` of a fleet service; resolves with its URL once it listens. */
+function serveOne(name: 'tracker' | 'scanner', storageUrl: string, env: Record<string, string>, output: { text: string }): { child: ChildProcess; url: Promise<string> } {
+  const args = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', `examples/fleet/${name}/config.yaml`, '--port', '0', '--storage-url', storageUrl];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, FUSION_DEBUG: '', FUSION_LOGFILE: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output.text += chunk.toString();
+      const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/i.exec(output.text);
+      if (match) resolve(match[1]!);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${output.text.slice(-3000)}`)));
+  });
+  return { child, url };
+}
+
+describePg('examples/fleet: a scanner that starts after the case was opened', () => {
+  const database = `fusion_fleet_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_PG_URL });
+  const children: ChildProcess[] = [];
+  const closers: (() => Promise<unknown>)[] = [];
+
+  afterAll(async () => {
+    for (const close of closers) await close().catch(() => undefined);
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await Promise.all(children.map((child) => (child.exitCode === null && child.signalCode === null ? new Promise((resolve) => child.once('exit', resolve)) : null)));
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+  }, 60_000);
+
+  it('follows and scores the open cases it finds at start, with no webhook (the tracker cannot reach it)', async () => {
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${database}`);
+    const storageUrl = Object.assign(new URL(TEST_PG_URL), { pathname: `/${database}` }).toString();
+    // Port 9 (discard) on loopback: every delivery fails, so only the scanner's start can find the case.
+    const tracker = serveOne('tracker', storageUrl, { FLEET_SCANNER_HOOK: 'http://127.0.0.1:9/api/hooks/tracker' }, { text: '' });
+    children.push(tracker.child);
+    const trackerUrl = await tracker.url;
+    const analyst = new FusionClient({ baseUrl: trackerUrl });
+    closers.push(() => analyst.close());
+    await new FusionAuthAPIClient({ client: analyst }).login('analyst', 'analyst-demo-password');
+    const cases = new FusionCaseAPIClient({ client: analyst, caseClass: IncidentCase });
+    const waiting = await cases.createCase({ name: 'Ransom note on a file server', severity: 'high', assets: ['fs-01'], acs: ['soc'] });
+
+    const scannerOutput = { text: '' };
+    const scanner = serveOne('scanner', storageUrl, { FLEET_TRACKER_URL: trackerUrl }, scannerOutput);
+    children.push(scanner.child);
+    await scanner.url;
+    const deadline = Date.now() + 60_000;
+    while ((await cases.retrieveCase(waiting.guid)).risk_score === null) {
+      if (Date.now() > deadline) throw new Error(`the scanner never scored the case: ${scannerOutput.text.slice(-3000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect((await cases.retrieveCase(waiting.guid)).risk_score).toBe(65);
+    expect(scannerOutput.text).not.toMatch(/webhook received/);
+  }, 180_000);
+});
+
 describe('examples/fleet/README.md', () => {
   it('gives the two commands the test runs', async () => {
     const readme = await readFile(new URL('../../examples/fleet/README.md', import.meta.url), 'utf8');
