@@ -15,6 +15,7 @@ import { FusionAuthAPIClient } from '../../src/client/api/auth.js';
 import { FusionCaseAPIClient } from '../../src/client/api/case.js';
 import { FusionClient } from '../../src/client/client.js';
 import { CentralClient } from '../../examples/fleet/central/client.js';
+import { ServiceConnector } from '../../examples/fleet/central/connector.js';
 import { IncidentCase } from '../../examples/fleet/incident.js';
 import { walk } from '../../examples/fleet/try.js';
 import type { FleetUrls } from '../../examples/fleet/try.js';
@@ -117,7 +118,7 @@ describePg('examples/fleet', () => {
     expect(output.text).toMatch(/\[scanner\]\s+risk score written to the tracker\s+case=\S+ risk_score=70/);
   }, 180_000);
 
-  it('refuses webhooks not signed with the tracker secret, and names an unknown service', async () => {
+  it('refuses webhooks not signed with the tracker secret, names an unknown service, and blames a refused key on the central service', async () => {
     const unsigned = await request(`${urls.scanner}/api/hooks/tracker`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'webhook-id': 'evt_forged', 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': 'v1,AAAA' },
@@ -136,6 +137,16 @@ describePg('examples/fleet', () => {
     const unknown = await request(`${urls.central}/api/service/nowhere/cases`, { headers: { cookie } });
     expect(unknown.statusCode).toBe(404);
     expect(await unknown.body.json()).toMatchObject({ status: 404, code: 'FUSION_ERR_NOT_FOUND', message: expect.stringContaining('nowhere') });
+
+    // The central service's connector: a key the tracker refuses is the central's fault (502), other 4xx pass through.
+    const wrongKey = new ServiceConnector({ name: 'tracker', url: urls.tracker, apiKey: 'not-the-key-the-tracker-knows' });
+    const rightKey = new ServiceConnector({ name: 'tracker', url: urls.tracker, apiKey: 'fleet-demo-central-to-tracker-key' });
+    try {
+      await expect(wrongKey.enumerateCases()).rejects.toMatchObject({ status: 502, code: 'FUSION_ERR_CONNECTION', message: expect.stringContaining('api_key') });
+      await expect(rightKey.updateCase('not-a-guid', {})).rejects.toMatchObject({ status: 400, code: 'FUSION_ERR_BAD_GUID' });
+    } finally {
+      await Promise.all([wrongKey.close(), rightKey.close()]);
+    }
   }, 60_000);
 
   it("refuses to attach a service's case the caller may not access, and leaves it as it was", async () => {
