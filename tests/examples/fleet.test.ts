@@ -15,6 +15,7 @@ import { FusionAuthAPIClient } from '../../src/client/api/auth.js';
 import { FusionCaseAPIClient } from '../../src/client/api/case.js';
 import { FusionClient } from '../../src/client/client.js';
 import { CentralClient } from '../../examples/fleet/central/client.js';
+import { ServiceConnector } from '../../examples/fleet/central/connector.js';
 import { IncidentCase } from '../../examples/fleet/incident.js';
 import { walk } from '../../examples/fleet/try.js';
 import type { FleetUrls } from '../../examples/fleet/try.js';
@@ -117,7 +118,7 @@ describePg('examples/fleet', () => {
     expect(output.text).toMatch(/\[scanner\]\s+risk score written to the tracker\s+case=\S+ risk_score=70/);
   }, 180_000);
 
-  it('refuses webhooks not signed with the tracker secret, and names an unknown service', async () => {
+  it('refuses webhooks not signed with the tracker secret, names an unknown service, and blames a refused key on the central service', async () => {
     const unsigned = await request(`${urls.scanner}/api/hooks/tracker`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'webhook-id': 'evt_forged', 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': 'v1,AAAA' },
@@ -136,6 +137,16 @@ describePg('examples/fleet', () => {
     const unknown = await request(`${urls.central}/api/service/nowhere/cases`, { headers: { cookie } });
     expect(unknown.statusCode).toBe(404);
     expect(await unknown.body.json()).toMatchObject({ status: 404, code: 'FUSION_ERR_NOT_FOUND', message: expect.stringContaining('nowhere') });
+
+    // The central service's connector: a key the tracker refuses is the central's fault (502), other 4xx pass through.
+    const wrongKey = new ServiceConnector({ name: 'tracker', url: urls.tracker, apiKey: 'not-the-key-the-tracker-knows' });
+    const rightKey = new ServiceConnector({ name: 'tracker', url: urls.tracker, apiKey: 'fleet-demo-central-to-tracker-key' });
+    try {
+      await expect(wrongKey.enumerateCases()).rejects.toMatchObject({ status: 502, code: 'FUSION_ERR_CONNECTION', message: expect.stringContaining('api_key') });
+      await expect(rightKey.updateCase('not-a-guid', {})).rejects.toMatchObject({ status: 400, code: 'FUSION_ERR_BAD_GUID' });
+    } finally {
+      await Promise.all([wrongKey.close(), rightKey.close()]);
+    }
   }, 60_000);
 
   it("refuses to attach a service's case the caller may not access, and leaves it as it was", async () => {
@@ -162,6 +173,65 @@ describePg('examples/fleet', () => {
     expect(output.text).toMatch(/\[fleet\]\s+stopped/);
     for (const url of Object.values(urls)) expect(await refusesConnections(url)).toBe(true);
   }, 60_000);
+});
+
+/** One `fusion serve` of a fleet service; resolves with its URL once it listens. */
+function serveOne(name: 'tracker' | 'scanner', storageUrl: string, env: Record<string, string>, output: { text: string }): { child: ChildProcess; url: Promise<string> } {
+  const args = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', `examples/fleet/${name}/config.yaml`, '--port', '0', '--storage-url', storageUrl];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, FUSION_DEBUG: '', FUSION_LOGFILE: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output.text += chunk.toString();
+      const match = /listening at (http:\/\/127\.0\.0\.1:\d+)/i.exec(output.text);
+      if (match) resolve(match[1]!);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${output.text.slice(-3000)}`)));
+  });
+  return { child, url };
+}
+
+describePg('examples/fleet: a scanner that starts after the case was opened', () => {
+  const database = `fusion_fleet_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_PG_URL });
+  const children: ChildProcess[] = [];
+  const closers: (() => Promise<unknown>)[] = [];
+
+  afterAll(async () => {
+    for (const close of closers) await close().catch(() => undefined);
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await Promise.all(children.map((child) => (child.exitCode === null && child.signalCode === null ? new Promise((resolve) => child.once('exit', resolve)) : null)));
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+  }, 60_000);
+
+  it('follows and scores the open cases it finds at start, with no webhook (the tracker cannot reach it)', async () => {
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${database}`);
+    const storageUrl = Object.assign(new URL(TEST_PG_URL), { pathname: `/${database}` }).toString();
+    // Port 9 (discard) on loopback: every delivery fails, so only the scanner's start can find the case.
+    const tracker = serveOne('tracker', storageUrl, { FLEET_SCANNER_HOOK: 'http://127.0.0.1:9/api/hooks/tracker' }, { text: '' });
+    children.push(tracker.child);
+    const trackerUrl = await tracker.url;
+    const analyst = new FusionClient({ baseUrl: trackerUrl });
+    closers.push(() => analyst.close());
+    await new FusionAuthAPIClient({ client: analyst }).login('analyst', 'analyst-demo-password');
+    const cases = new FusionCaseAPIClient({ client: analyst, caseClass: IncidentCase });
+    const waiting = await cases.createCase({ name: 'Ransom note on a file server', severity: 'high', assets: ['fs-01'], acs: ['soc'] });
+
+    const scannerOutput = { text: '' };
+    const scanner = serveOne('scanner', storageUrl, { FLEET_TRACKER_URL: trackerUrl }, scannerOutput);
+    children.push(scanner.child);
+    await scanner.url;
+    const deadline = Date.now() + 60_000;
+    while ((await cases.retrieveCase(waiting.guid)).risk_score === null) {
+      if (Date.now() > deadline) throw new Error(`the scanner never scored the case: ${scannerOutput.text.slice(-3000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect((await cases.retrieveCase(waiting.guid)).risk_score).toBe(65);
+    expect(scannerOutput.text).not.toMatch(/webhook received/);
+  }, 180_000);
 });
 
 describe('examples/fleet/README.md', () => {

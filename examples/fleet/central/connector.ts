@@ -70,7 +70,11 @@ export class ServiceConnector {
       return await this.#client.request<T>(method, path, options);
     } catch (error) {
       if (!isFusionClientError(error)) throw error;
-      // The service refused (4xx): the caller gets the same answer; it failed (5xx, unreachable): 502.
+      // 401/403 there is about the central service's key, not the caller's session: a 502 saying so.
+      if (error.status === 401 || error.status === 403) {
+        throw new FusionError('FUSION_ERR_CONNECTION', `${this.name} refused the central service's API key (check central.services '${this.name}' api_key)`);
+      }
+      // The service refused the request (other 4xx): the caller gets the same answer; it failed (5xx, unreachable): 502.
       const code = (error.code in FUSION_ERRORS ? error.code : 'FUSION_ERR_BAD_REQUEST') as FusionErrorCode;
       if (error.status >= 400 && error.status < 500) throw new FusionError(code, `${this.name}: ${error.message}`, { status: error.status });
       throw new FusionError('FUSION_ERR_CONNECTION', `${this.name} did not answer ${method} ${path}: ${error.message}`, { cause: error });
