@@ -266,7 +266,7 @@ export class FusionServer implements FusionHost {
     const host = options.host ?? this.config.server.host;
     const port = options.port ?? this.config.server.port;
     await this.fastify.listen({ host, port });
-    await this.#tasks.start(this.storage, this.logger.child({ module: 'task' }));
+    await this.#tasks.start(this.storage, this.logger.child({ module: 'task' }), this.metrics);
     const address = this.fastify.server.address();
     const actualPort = typeof address === 'object' && address !== null ? address.port : port;
     const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;

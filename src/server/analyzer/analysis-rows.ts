@@ -30,6 +30,8 @@ export interface AnalysisRow {
   job_id: string | null;
   owner: string | null;
   lease_until: Date | null;
+  /** The trace context of the request that queued it (serializeTraceContext), or null. */
+  trace_context: string | null;
 }
 
 /** The Analysis of a row. */
@@ -86,7 +88,7 @@ export async function applyTransition(
   caseObj: Case | null,
   row: AnalysisRow,
   status: AnalysisStatus,
-  options: { error?: string | null; priority?: AnalysisPriority; columns?: Partial<Pick<AnalysisRow, 'attempts' | 'job_id' | 'owner' | 'lease_until'>> } = {},
+  options: { error?: string | null; priority?: AnalysisPriority; columns?: Partial<Pick<AnalysisRow, 'attempts' | 'job_id' | 'owner' | 'lease_until' | 'trace_context'>> } = {},
 ): Promise<AnalysisRow> {
   const analysis = analysisOf(row).transition(status, options.error ?? null);
   if (options.priority) analysis.priority = options.priority;

@@ -15,6 +15,7 @@ import { acquireBoss } from '../task/boss.js';
 import type { BossLease } from '../task/boss.js';
 import { ensureQueue } from '../task/boss.js';
 import { analysisOf, listAnalyses, readAnalysisRow } from './analysis-rows.js';
+import { registerAnalysisSeries } from './analysis-series.js';
 import type { FusionAnalyzer } from './analyzer.js';
 import { defineAnalyzer } from './analyzer.js';
 import { analyzerSettings, readAnalyzersConfig } from './config.js';
@@ -69,10 +70,11 @@ export class FusionAnalysisAPI extends FusionAPI {
     return this.#config;
   }
 
-  /** Adds the routes. */
+  /** Adds the routes and the queue-depth gauge. */
   setup(app: FastifyInstance, host: FusionHost): void {
     this.#config = readAnalyzersConfig(host.config);
     this.#host = host;
+    registerAnalysisSeries(host, () => this.analyzers.map((analyzer) => analyzer.info.name));
     const params = ['case_guid'] as const;
     host.route(
       app,

@@ -2,7 +2,8 @@
  * The analyses table, one row per case and analyzer (src/server/analyzer). Appended to
  * FUSION_MIGRATIONS. Databases that served analyses before this migration existed already
  * have the table (the analyzer runtime created it at start): `IF NOT EXISTS` makes the
- * migration a no-op there, so they are recorded as migrated and keep their rows.
+ * migration a no-op there (it only adds `trace_context`), so they are recorded as migrated
+ * and keep their rows.
  */
 import type { Knex } from 'knex';
 
@@ -16,7 +17,7 @@ interface AnalysisMigration {
   down(knex: Knex): Promise<void>;
 }
 
-/** Migration `fusion/0007_analysis`: table fusion_analysis and its (analyzer, status) index. */
+/** Migration `fusion/0007_analysis`: table fusion_analysis (with trace_context) and its (analyzer, status) index. */
 export const ANALYSIS_MIGRATION: AnalysisMigration = {
   name: 'fusion/0007_analysis',
   async up(knex) {
@@ -35,8 +36,11 @@ export const ANALYSIS_MIGRATION: AnalysisMigration = {
         job_id uuid,
         owner text,
         lease_until timestamptz,
+        trace_context text,
         PRIMARY KEY (case_guid, analyzer)
       )`);
+    // The trace context (W3C traceparent, JSON) of the request that queued the analysis.
+    await knex.raw(`ALTER TABLE ${ANALYSIS_TABLE} ADD COLUMN IF NOT EXISTS trace_context text`);
     await knex.raw(`CREATE INDEX IF NOT EXISTS ${ANALYSIS_TABLE}_analyzer_status ON ${ANALYSIS_TABLE} (analyzer, status)`);
   },
   async down(knex) {

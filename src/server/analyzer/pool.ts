@@ -21,6 +21,8 @@ import { ANALYSIS_TABLE, analysisOf, applyTransition, readAnalysisRow } from './
 import type { AnalysisHost, AnalysisRow } from './analysis-rows.js';
 import type { FusionAnalyzer } from './analyzer.js';
 import { defineAnalyzer } from './analyzer.js';
+import { withAnalysisSpan } from './analysis-telemetry.js';
+import type { AnalysisRunOutcome } from './analysis-telemetry.js';
 import { analyzerSettings } from './config.js';
 import type { AnalyzerSettings, FusionAnalyzersConfig } from './config.js';
 import { createAnalysisContext } from './context.js';
@@ -187,8 +189,9 @@ export class FusionAnalyzerPool extends EventEmitter<AnalyzerPoolEvents> {
     }
   }
 
+  /** Claims the analysis of `job` (queued → extracting) unless the job is stale, then runs it. */
   async #handle(job: PgBoss.Job<AnalysisJob>): Promise<void> {
-    const { storage, logger } = this.#host;
+    const { storage } = this.#host;
     const caseGuid = job.data.case_guid;
     const caseObj = await this.#host.loadCase(caseGuid);
     const leaseUntil = (): Date => new Date(Date.now() + this.#config.lease * 1000);
@@ -200,6 +203,14 @@ export class FusionAnalyzerPool extends EventEmitter<AnalyzerPoolEvents> {
     });
     if (claimed === null) return; // a stale job: its analysis was queued again or recovered
     this.emit('claimed', caseGuid);
+    await withAnalysisSpan(claimed, () => this.#run(claimed, caseObj));
+  }
+
+  /** Runs a claimed analysis (lease kept alive, timeout enforced) and records how it ended. */
+  async #run(claimed: AnalysisRow, caseObj: Case | null): Promise<AnalysisRunOutcome> {
+    const { storage, logger } = this.#host;
+    const caseGuid = claimed.case_guid;
+    const leaseUntil = (): Date => new Date(Date.now() + this.#config.lease * 1000);
     const heartbeat = setInterval(() => {
       void storage.knex(ANALYSIS_TABLE)
         .where({ case_guid: caseGuid, analyzer: this.name, owner: this.#owner })
@@ -213,7 +224,7 @@ export class FusionAnalyzerPool extends EventEmitter<AnalyzerPoolEvents> {
       this.#settings.timeout * 1000,
     );
     const signal = AbortSignal.any([timeout.signal, this.#stop.signal]);
-    let outcome: { status: 'success' } | { status: 'failure'; error: string } | { status: 'interrupted' };
+    let outcome: AnalysisRunOutcome;
     const context = await createAnalysisContext({
       root: this.#config.directory,
       caseObj,
@@ -257,6 +268,7 @@ export class FusionAnalyzerPool extends EventEmitter<AnalyzerPoolEvents> {
       return applyTransition(this.#host, trx, caseObj, next, outcome.status, { ...(outcome.status === 'failure' ? { error: outcome.error } : {}), columns: release });
     });
     if (ended) this.emit('finished', analysisOf(ended));
+    return outcome;
   }
 
   /** extract (optional), → processing, process, then the output zipped. */

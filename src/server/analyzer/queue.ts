@@ -8,6 +8,7 @@ import type PgBoss from 'pg-boss';
 import { Analysis } from '../../concept/index.js';
 import type { AnalysisPriority, Case } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
+import { serializeTraceContext } from '../../helper/telemetry.js';
 import { bossDatabase } from '../task/boss.js';
 import { analysisOf, applyTransition, insertPending, readAnalysisRow } from './analysis-rows.js';
 import type { AnalysisHost, AnalysisRow } from './analysis-rows.js';
@@ -68,14 +69,26 @@ export async function queueAnalysis(host: AnalysisHost, boss: PgBoss, caseObj: C
     } else if (options.priority) {
       row = { ...row, priority: options.priority };
     }
-    return requeueRow(host, boss, trx, caseObj, row, options.expireInSeconds);
+    return requeueRow(host, boss, trx, caseObj, row, options.expireInSeconds, serializeTraceContext());
   };
   return options.trx ? work(options.trx) : host.storage.transaction((tx) => work(tx.knex as Knex.Transaction));
 }
 
-/** Moves a pending row to queued with a new job, inside `trx`. */
-export async function requeueRow(host: AnalysisHost, boss: PgBoss, trx: Knex.Transaction, caseObj: Case | null, row: AnalysisRow, expireInSeconds: number): Promise<Analysis> {
+/**
+ * Moves a pending row to queued with a new job, inside `trx`. `traceContext` (the queueing
+ * request's) replaces the stored one; a requeue after a lost worker keeps it (undefined).
+ */
+export async function requeueRow(
+  host: AnalysisHost,
+  boss: PgBoss,
+  trx: Knex.Transaction,
+  caseObj: Case | null,
+  row: AnalysisRow,
+  expireInSeconds: number,
+  traceContext?: string | null,
+): Promise<Analysis> {
   const jobId = await sendJob(boss, trx, row, expireInSeconds);
-  const queued = await applyTransition(host, trx, caseObj, row, 'queued', { priority: row.priority, columns: { job_id: jobId } });
+  const columns = { job_id: jobId, ...(traceContext === undefined ? {} : { trace_context: traceContext }) };
+  const queued = await applyTransition(host, trx, caseObj, row, 'queued', { priority: row.priority, columns });
   return analysisOf(queued);
 }

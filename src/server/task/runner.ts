@@ -4,12 +4,15 @@
  * run at a time per task (no overlap), a failing run retried with backoff and logged, never
  * thrown. A singleton task runs in the one instance holding its advisory lock; the others try
  * to take it every `takeoverInterval` seconds, so when the holder dies (its PostgreSQL session
- * ends with it) another instance runs the task within that bound.
+ * ends with it) another instance runs the task within that bound. Each attempt is a
+ * `fusion.task.run` span, a failure recorded on it.
  */
 import { EventEmitter } from 'node:events';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { FusionError } from '../../helper/errors.js';
 import { getLogger } from '../../helper/logging.js';
 import type { FusionLogger } from '../../helper/logging.js';
+import { withSpan } from '../../helper/telemetry.js';
 import type { FusionStorage } from '../storage/storage.js';
 import { systemClock } from './clock.js';
 import type { TaskClock } from './clock.js';
@@ -193,7 +196,9 @@ export class FusionTaskRunner extends EventEmitter<TaskRunnerEvents> {
           now: this.#clock.now(),
         };
         try {
-          const value = await task.run(context);
+          // Each attempt is a root span: a run belongs to no request.
+          const attributes = { 'fusion.task.name': task.name, 'fusion.task.trigger': task.on, 'fusion.task.attempt': attempt };
+          const value = await withSpan('fusion.task.run', attributes, () => task.run(context), { parent: ROOT_CONTEXT });
           this.emit('run', task.name, attempt);
           return { ok: true, value };
         } catch (error) {

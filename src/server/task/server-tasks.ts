@@ -7,10 +7,12 @@
  */
 import { FusionError } from '../../helper/errors.js';
 import type { FusionLogger } from '../../helper/logging.js';
+import type { FusionMetrics } from '../metrics/registry.js';
 import type { FusionStorage } from '../storage/storage.js';
 import { FusionTaskRunner } from './runner.js';
 import type { TaskRunnerOptions } from './runner.js';
 import { defineTask } from './task.js';
+import { countTaskRuns } from './task-metrics.js';
 import type { FusionTask } from './task.js';
 
 /** The task registry of one server and the runner that runs it. */
@@ -40,11 +42,12 @@ export class ServerTasks {
     return this.#runner;
   }
 
-  /** Starts the runner over `storage` (once; nothing to do without tasks). */
-  start(storage: FusionStorage, logger: FusionLogger, options: Omit<TaskRunnerOptions, 'storage' | 'logger'> = {}): Promise<void> {
+  /** Starts the runner over `storage`, its runs counted on `metrics` (once; nothing to do without tasks). */
+  start(storage: FusionStorage, logger: FusionLogger, metrics: FusionMetrics, options: Omit<TaskRunnerOptions, 'storage' | 'logger'> = {}): Promise<void> {
     this.#starting ??= (async () => {
       if (this.#tasks.length === 0 || this.#stopping) return;
       this.#runner = new FusionTaskRunner({ ...options, storage, logger }).register(...this.#tasks);
+      countTaskRuns(this.#runner, metrics);
       await this.#runner.start();
     })();
     return this.#starting;

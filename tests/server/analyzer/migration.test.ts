@@ -24,7 +24,7 @@ const reason = pgUnavailableReason();
 const describePg = reason === null || isCi() ? describe : describe.skip;
 
 describePg('fusion_analysis on a database migrated before it (PostgreSQL)', () => {
-  it('records the migration without touching the table the runtime created, rows kept', async () => {
+  it('records the migration on the table the runtime created: rows kept, trace_context added', async () => {
     if (reason !== null) throw new Error(reason);
     const schema = randomSchemaName();
     const storage = await openStorage(TEST_PG_URL, { schema, logger: quietLogger });
@@ -33,13 +33,20 @@ describePg('fusion_analysis on a database migrated before it (PostgreSQL)', () =
       // table as ensureAnalysisTable created it at the first analyzer start.
       await storage.knex.raw('CREATE SCHEMA ??', [schema]);
       await applyMigrations(storage.knex, FUSION_MIGRATIONS.filter((migration) => migration !== ANALYSIS_MIGRATION), schema);
-      await ANALYSIS_MIGRATION.up(storage.knex);
+      await storage.knex.raw(`
+        CREATE TABLE fusion_analysis (
+          case_guid uuid NOT NULL, analyzer text NOT NULL, status text NOT NULL, priority text NOT NULL,
+          created timestamptz NOT NULL, updated timestamptz, started timestamptz, finished timestamptz,
+          error text, attempts integer NOT NULL DEFAULT 0, job_id uuid, owner text, lease_until timestamptz,
+          PRIMARY KEY (case_guid, analyzer)
+        )`);
+      await storage.knex.raw('CREATE INDEX fusion_analysis_analyzer_status ON fusion_analysis (analyzer, status)');
       const row = { case_guid: '7c1d2a46-5a83-4ad0-9f6b-0a54d1f3b0aa', analyzer: 'hasher', status: 'success', priority: 'medium', created: new Date(), attempts: 1 };
       await storage.knex('fusion_analysis').insert(row);
       await storage.migrate();
       const names = (await storage.knex(MIGRATIONS_TABLE).orderBy('id').select<{ name: string }[]>('name')).map((entry) => entry.name);
       expect(names.at(-1)).toBe('fusion/0007_analysis');
-      expect(await storage.knex('fusion_analysis').select('case_guid', 'analyzer', 'status')).toEqual([{ case_guid: row.case_guid, analyzer: 'hasher', status: 'success' }]);
+      expect(await storage.knex('fusion_analysis').select('case_guid', 'analyzer', 'status', 'trace_context')).toEqual([{ case_guid: row.case_guid, analyzer: 'hasher', status: 'success', trace_context: null }]);
     } finally {
       await storage.knex.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema]);
       await storage.close();
