@@ -20,7 +20,7 @@ export type { FusionEventAPIClientOptions, SubscribeOptions, EventSubscription, 
 export { FusionTcpClient } from './tcp-client.js';
 export type { FusionTcpClientOptions, TcpClientConnectHandler, TcpClientDisconnectHandler, TcpClientMessageHandler, TcpReconnectOptions } from './tcp-client.js';
 export { FusionCloudAPIClient, encodeCloudPath } from './api/cloud.js';
-export type { FusionCloudAPIClientOptions, CloudEntryInfo, CloudPermissionsInfo, CloudRoleAssignment, CloudPrincipalRef, CloudUploadOptions, CloudDownloadOptions, CloudLink } from './api/cloud.js';
+export type { FusionCloudAPIClientOptions, CloudPermissionsInfo, CloudRoleAssignment, CloudPrincipalRef, CloudUploadOptions, CloudDownloadOptions, CloudLink } from './api/cloud.js';
 export { FusionAnalysisAPIClient } from './api/analysis.js';
 export { FusionRpcClient, FusionRpcError } from './api/rpc.js';
 export type { FusionRpcClientOptions, RpcJoinOptions, RpcJoinResult, RpcReconnectOptions, RpcStream, UntypedRpc } from './api/rpc.js';

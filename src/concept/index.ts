@@ -25,6 +25,7 @@ export { Constant } from './constant.js';
 export { Info } from './info.js';
 export { AuthInfo } from './auth-info.js';
 export { PendingDownloadKey } from './pending-download-key.js';
+export type { CloudEntry } from './cloud-entry.js';
 export { AnalyzerInfo } from './analyzer-info.js';
 export { ANALYSIS_TRANSITIONS, Analysis, AnalysisPriority, AnalysisStatus, isLegalTransition } from './analysis.js';
 export { fusionSerializer, registerConcept } from './serializer.js';

@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, ListObjectsV2Command, ListPartsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { isCi } from './storage.js';
 
@@ -125,17 +125,37 @@ export function describeS3(title: string, suite: (endpoint: () => string) => voi
   });
 }
 
-/** The keys under `prefix` in `bucket` (first page, sorted), read with a client of its own. */
-export async function listKeys(endpoint: string, bucket: string, prefix = ''): Promise<string[]> {
-  const client = new S3Client({
+/** An S3 client of the test keys for `endpoint` (destroy it after use). */
+export function testS3Client(endpoint: string): S3Client {
+  return new S3Client({
     endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
     credentials: { accessKeyId: S3_TEST_KEYS.access_key, secretAccessKey: S3_TEST_KEYS.secret_key },
   });
+}
+
+/** The keys under `prefix` in `bucket` (first page, sorted), read with a client of its own. */
+export async function listKeys(endpoint: string, bucket: string, prefix = ''): Promise<string[]> {
+  const client = testS3Client(endpoint);
   try {
     const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
     return (page.Contents ?? []).map((item) => item.Key!).sort();
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Parts stored so far by the multipart uploads in progress under `prefix` in `bucket`. */
+export async function countUploadedParts(endpoint: string, bucket: string, prefix: string): Promise<number> {
+  const client = testS3Client(endpoint);
+  try {
+    const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
+    let parts = 0;
+    for (const upload of uploads.Uploads ?? []) {
+      parts += (await client.send(new ListPartsCommand({ Bucket: bucket, Key: upload.Key!, UploadId: upload.UploadId! }))).Parts?.length ?? 0;
+    }
+    return parts;
   } finally {
     client.destroy();
   }

@@ -8,6 +8,7 @@ import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type { FileHandle } from 'node:fs/promises';
+import type { CloudEntry } from '../../concept/index.js';
 import type { CloudLink } from '../../server/download/impl.js';
 export type { CloudLink };
 import type { FusionClient, FusionRawResponse } from '../client.js';
@@ -16,18 +17,6 @@ import { FusionClientError, isFusionClientError } from '../errors.js';
 /** Options of FusionCloudAPIClient. */
 export interface FusionCloudAPIClientOptions {
   client: FusionClient;
-}
-
-/** A file or directory as the server lists it. */
-export interface CloudEntryInfo {
-  name: string;
-  path: string;
-  type: 'file' | 'directory';
-  size: number;
-  created: string;
-  updated: string;
-  creator: string | null;
-  sha256: string | null;
 }
 
 /** The caller's role and permissions on a path. */
@@ -117,13 +106,13 @@ export class FusionCloudAPIClient {
   }
 
   /** The entries of directory `dir` (`/` for the root). */
-  list(dir: string): Promise<CloudEntryInfo[]> {
-    return this.#client.get<CloudEntryInfo[]>(`/api/cloud/tree/${encodeCloudPath(dir)}`);
+  list(dir: string): Promise<CloudEntry[]> {
+    return this.#client.get<CloudEntry[]>(`/api/cloud/tree/${encodeCloudPath(dir)}`);
   }
 
   /** Creates directory `dir`; its creator gets `cloud.creator_role` on it. */
-  createDirectory(dir: string): Promise<CloudEntryInfo> {
-    return this.#client.post<CloudEntryInfo>(`/api/cloud/directory/${encodeCloudPath(dir)}`);
+  createDirectory(dir: string): Promise<CloudEntry> {
+    return this.#client.post<CloudEntry>(`/api/cloud/directory/${encodeCloudPath(dir)}`);
   }
 
   /** Deletes directory `dir` (with its content when `recursive`). */
@@ -165,7 +154,7 @@ export class FusionCloudAPIClient {
   }
 
   /** Uploads a local file (path), a Buffer or a stream to `remotePath`; returns the stored entry. */
-  async upload(input: string | Buffer | Readable, remotePath: string, options: CloudUploadOptions = {}): Promise<CloudEntryInfo> {
+  async upload(input: string | Buffer | Readable, remotePath: string, options: CloudUploadOptions = {}): Promise<CloudEntry> {
     const source = Buffer.isBuffer(input) ? Readable.from([input]) : input;
     const length = typeof source === 'string' ? (await stat(source)).size : Buffer.isBuffer(input) ? input.length : options.length;
     if (options.resumable) {
@@ -175,7 +164,7 @@ export class FusionCloudAPIClient {
     const body = typeof source === 'string' ? createReadStream(source) : source;
     const metered = body.pipe(progress(options.onProgress, 0, length ?? null));
     body.once('error', (error: Error) => metered.destroy(error));
-    return this.#client.put<CloudEntryInfo>(`/api/cloud/file/${encodeCloudPath(remotePath)}`, undefined, {
+    return this.#client.put<CloudEntry>(`/api/cloud/file/${encodeCloudPath(remotePath)}`, undefined, {
       query: { overwrite: options.overwrite ? 'true' : undefined },
       headers: { 'content-type': 'application/octet-stream', ...(length !== undefined ? { 'content-length': String(length) } : {}) },
       rawBody: metered,
@@ -183,7 +172,7 @@ export class FusionCloudAPIClient {
     });
   }
 
-  async #tusUpload(source: string | Readable, remotePath: string, length: number, options: CloudUploadOptions): Promise<CloudEntryInfo> {
+  async #tusUpload(source: string | Readable, remotePath: string, length: number, options: CloudUploadOptions): Promise<CloudEntry> {
     const metadata = [`path ${Buffer.from(remotePath).toString('base64')}`, `overwrite ${Buffer.from(options.overwrite ? 'true' : 'false').toString('base64')}`].join(',');
     const created = await this.#client.requestRaw('POST', '/api/cloud/uploads/', {
       headers: { 'tus-resumable': TUS_VERSION, 'upload-length': String(length), 'upload-metadata': metadata },
@@ -200,7 +189,7 @@ export class FusionCloudAPIClient {
    * Sends the rest of the tus upload at `uploadPath` (`/api/cloud/uploads/<id>`) from `source`,
    * asking the server for its offset first; resumes after a cut connection. Returns the entry.
    */
-  async resumeUpload(uploadPath: string, source: string | Readable, length: number, options: CloudUploadOptions = {}): Promise<CloudEntryInfo> {
+  async resumeUpload(uploadPath: string, source: string | Readable, length: number, options: CloudUploadOptions = {}): Promise<CloudEntry> {
     const chunkSize = options.chunkSize ?? 64 * 1024 * 1024;
     const retries = options.retries ?? 3;
     let failures = 0;
@@ -228,7 +217,7 @@ export class FusionCloudAPIClient {
           const text = await response.body.text();
           offset = Number(header(response, 'upload-offset') ?? end);
           failures = 0;
-          if (offset >= length) return (JSON.parse(text) as { data: CloudEntryInfo }).data;
+          if (offset >= length) return (JSON.parse(text) as { data: CloudEntry }).data;
         }
         throw clientError(409, 'FUSION_ERR_CLOUD_UPLOAD', 'the upload is complete on the server but its entry was not returned', `PATCH ${uploadPath}`);
       } catch (error) {

@@ -3,21 +3,10 @@
  * The driver holds the bytes; these rows are what every instance lists, sizes and charges.
  */
 import type { Knex } from 'knex';
+import type { CloudEntry } from '../../concept/index.js';
 
 /** Table of entries (migration fusion/cloud_0001). */
 export const ENTRY_TABLE = 'fusion_cloud_entry';
-
-/** A file or directory of the tree, as the tree route answers it. */
-export interface CloudEntry {
-  name: string;
-  path: string;
-  type: 'file' | 'directory';
-  size: number;
-  created: string;
-  updated: string;
-  creator: string | null;
-  sha256: string | null;
-}
 
 interface EntryRow {
   path: string;

@@ -5,7 +5,7 @@
  * case); changes elsewhere have no case to be published on.
  */
 import type { FusionHost } from '../host.js';
-import type { CloudEntry } from './entry-rows.js';
+import type { CloudEntry } from '../../concept/index.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

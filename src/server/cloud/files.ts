@@ -17,7 +17,7 @@ import type { CloudPath } from './cloud-path.js';
 import type { FusionCloudConfig } from './config.js';
 import type { CloudDriver } from './driver.js';
 import { deleteTree, hasChildren, insertDirectory, selectChildren, selectEntry, upsertFile, usedBytes } from './entry-rows.js';
-import type { CloudEntry } from './entry-rows.js';
+import type { CloudEntry } from '../../concept/index.js';
 import { emitCloudEvent } from './events.js';
 import { UploadMeter } from './meter.js';
 

@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Identity } from '../../concept/index.js';
+import type { CloudEntry, Identity } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
 import { FusionAPI } from '../api.js';
 import type { FusionHost } from '../host.js';
@@ -16,7 +16,6 @@ import { readCloudConfig } from './config.js';
 import type { FusionCloudConfig } from './config.js';
 import type { CloudDriver } from './driver.js';
 import { selectEntry } from './entry-rows.js';
-import type { CloudEntry } from './entry-rows.js';
 import { CloudFiles } from './files.js';
 import { LocalCloudDriver } from './local-driver.js';
 import type { CloudPermission } from './permissions.js';

@@ -14,7 +14,7 @@ import { selectAssignmentsInTree } from './assignment-rows.js';
 import { baseName, pathFromUrl, selfAndAncestors } from './cloud-path.js';
 import type { CloudDriver } from './driver.js';
 import { selectDescendants } from './entry-rows.js';
-import type { CloudEntry } from './entry-rows.js';
+import type { CloudEntry } from '../../concept/index.js';
 import type { CloudFiles } from './files.js';
 import { CLOUD_ERRORS } from './routes.js';
 

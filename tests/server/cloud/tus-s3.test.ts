@@ -3,8 +3,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { describeS3, listKeys } from '../../helpers/s3-endpoint.js';
+import { request } from 'undici';
+import { countUploadedParts, describeS3, listKeys } from '../../helpers/s3-endpoint.js';
 import { startS3Pair } from './harness.js';
 import type { CloudHarness, S3Pair } from './harness.js';
 
@@ -60,6 +62,48 @@ describeS3('cloud tus on S3 (radosgw)', (endpointOf) => {
       expect((await readFile(join(work, 'back.bin'))).equals(body)).toBe(true);
       expect(await keys('.fusion-uploads/')).toEqual([]);
       expect(await keys('up/')).toEqual(['up/big.bin']);
+    }, 120_000);
+
+    it('a PATCH cut mid-body on A keeps the parts stored in the bucket; B reports the offset and the client finishes there', async () => {
+      const body = randomBytes(12 * 1024 * 1024);
+      const janeOnA = (await a.server.login('jane')).client;
+      const metadata = `path ${Buffer.from('/up/cut.bin').toString('base64')}`;
+      const created = await janeOnA.requestRaw('POST', '/api/cloud/uploads/', { headers: { ...TUS, 'upload-length': String(body.length), 'upload-metadata': metadata } });
+      await created.body.dump();
+      const location = created.headers.location as string;
+      const controller = new AbortController();
+      const sent = body.subarray(0, 9 * 1024 * 1024);
+      const cut = request(`${a.server.baseUrl}${location}`, {
+        method: 'PATCH',
+        headers: { ...TUS, cookie: `${a.server.config.auth!.cookie.name}=${janeOnA.sessionCookie!}`, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream', 'content-length': String(body.length) },
+        body: Readable.from(
+          (async function* () {
+            yield sent;
+            // Cut once the server has stored a whole part of what it received (bounded wait).
+            const deadline = Date.now() + 60_000;
+            while ((await countUploadedParts(endpointOf(), bucket, '.fusion-uploads/')) === 0 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 100));
+            controller.abort();
+            await new Promise(() => undefined);
+          })(),
+        ),
+        signal: controller.signal,
+      });
+      await expect(cut).rejects.toThrow();
+      const janeOnB = (await b.server.login('jane')).client;
+      let offset = 0;
+      const deadline = Date.now() + 30_000;
+      while (offset === 0 && Date.now() < deadline) {
+        const head = await janeOnB.requestRaw('HEAD', location, { headers: TUS });
+        await head.body.dump();
+        offset = Number(head.headers['upload-offset']);
+        if (offset === 0) await new Promise((done) => setTimeout(done, 100));
+      }
+      expect(offset).toBeGreaterThan(0);
+      expect(offset).toBeLessThanOrEqual(sent.length);
+      const local = join(work, 'cut.bin');
+      await writeFile(local, body);
+      const entry = await b.jane.resumeUpload(location, local, body.length);
+      expect(entry).toMatchObject({ size: body.length, sha256: createHash('sha256').update(body).digest('hex') });
     }, 120_000);
 
     it('another user cannot touch the upload on the other instance (403 in the envelope)', async () => {
