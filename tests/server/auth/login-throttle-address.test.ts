@@ -3,6 +3,7 @@
  * the owner out from another; a high global per-username ceiling still holds.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { request } from 'undici';
 import type { KnexStorage } from '../../../src/server/storage/knex-storage.js';
 import type { TestServer } from '../../../src/testing/index.js';
 import { freshStorage } from '../../helpers/storage.js';
@@ -58,8 +59,15 @@ describe('login backoff per (username, address)', () => {
     await backoffServer?.close();
   });
 
-  const attempt = (username: string, from: string, password: string) =>
-    raw(backoffServer.baseUrl, 'POST', '/api/auth/login', { headers: { 'x-forwarded-for': from }, json: { data: { username, password } } });
+  /** POST /api/auth/login from `from`: status, envelope and headers. */
+  const attempt = async (username: string, from: string, password: string) => {
+    const response = await request(`${backoffServer.baseUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'x-forwarded-for': from, 'content-type': 'application/json' },
+      body: JSON.stringify({ data: { username, password } }),
+    });
+    return { status: response.statusCode, headers: response.headers, body: (await response.body.json()) as Record<string, unknown> };
+  };
 
   it('makes a pair wait after the free failures, far below the window limit, and not the owner elsewhere', async () => {
     for (let i = 0; i < 3; i++) expect((await attempt('alice', '203.0.113.50', 'guess')).status).toBe(401);
