@@ -8,6 +8,8 @@ import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type { FileHandle } from 'node:fs/promises';
+import { listPages } from '../list-pages.js';
+import type { PageOptions } from '../list-pages.js';
 import type { FusionClient, FusionRawResponse } from '../client.js';
 import { FusionClientError, isFusionClientError } from '../errors.js';
 
@@ -117,6 +119,11 @@ export class FusionCloudAPIClient {
   /** The entries of directory `dir` (`/` for the root). */
   list(dir: string): Promise<CloudEntryInfo[]> {
     return this.#client.get<CloudEntryInfo[]>(`/api/cloud/tree/${encodeCloudPath(dir)}`);
+  }
+
+  /** The entries of directory `dir` page by page (by path). */
+  listPages(dir: string, options: PageOptions = {}): AsyncGenerator<CloudEntryInfo[], void, undefined> {
+    return listPages(this.#client, `/api/cloud/tree/${encodeCloudPath(dir)}`, (item) => item as CloudEntryInfo, 'FusionCloudAPIClient.listPages', options);
   }
 
   /** Creates directory `dir`; its creator gets `cloud.creator_role` on it. */

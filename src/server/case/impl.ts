@@ -34,7 +34,7 @@ import type {
   UpdateCaseContext,
 } from './context.js';
 import { caseRouteSpecs } from './routes.js';
-import { comparePageKeys, pageOf, parsePageQuery } from '../list-paging.js';
+import { comparePageKeys, pageOf, parsePageQuery, sendPage } from '../list-paging.js';
 import type { PageAfter } from '../list-paging.js';
 import { sendListStream } from '../list-stream.js';
 
@@ -283,9 +283,7 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
     // One case more than the page tells whether a next page exists.
     const fetched = await this.#run('enumerateCases', { ...caller, acs, page: { ...page, limit: page.limit + 1 } });
     const { items, next } = pageOf([...fetched].sort(comparePageKeys), page);
-    const data = visible(items).map((c) => c.toJSON());
-    // The route's response schema describes the plain envelope; `next` is serialized as is.
-    return ctx.reply.serializer((payload: unknown) => JSON.stringify(payload)).send({ status: 200, data, count: data.length, next });
+    return sendPage(ctx.reply, visible(items), next);
   }
 
   /**

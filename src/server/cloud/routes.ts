@@ -6,6 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FusionError } from '../../helper/errors.js';
+import { keyedListAnswer, PAGE_QUERY } from '../list-paging.js';
 import type { FusionHost, RouteSpec } from '../host.js';
 import { ifRangeAllows, parseRange } from '../download/range.js';
 import type { CloudAccess, RequestCaller } from './access.js';
@@ -59,8 +60,9 @@ function contentLength(request: FastifyRequest): number | undefined {
 /** Adds the tree, directory, file, permissions and roles routes to `app` (the cloud API's scope). */
 export function addCloudRoutes(app: FastifyInstance, host: FusionHost, deps: CloudRouteDeps): void {
   const { files, access, roles } = deps;
-  addPathRoute(app, host, deps, '/api/cloud/tree', { method: 'GET', operation: 'cloud_tree', summary: 'List a cloud directory' }, (request, _reply, who, path) =>
-    files.list(request, who, path),
+  // TODO(issue 12): cut the page in SQL; the page is taken from the whole directory for now.
+  addPathRoute(app, host, deps, '/api/cloud/tree', { method: 'GET', operation: 'cloud_tree', query: PAGE_QUERY, summary: 'List a cloud directory (pages with ?limit=&cursor=, by path)' }, async (request, reply, who, path) =>
+    keyedListAnswer(request.query, reply, await files.list(request, who, path), (entry) => entry.path),
   );
   addPathRoute(app, host, deps, '/api/cloud/directory', { method: 'POST', operation: 'cloud_create_directory', summary: 'Create a cloud directory' }, async (request, reply, who, path) => {
     const entry = await files.createDirectory(request, who, path);
