@@ -77,6 +77,7 @@ describe('login backoff per (username, address)', () => {
     expect(wait).toBeGreaterThan(500);
     expect(wait).toBeLessThanOrEqual(600);
     expect(String(blocked.body.message)).toContain(`retry in ${wait} s`);
+    expect(blocked.body.retry_after).toBe(wait);
     expect((await attempt('alice', '198.51.100.50', 'alice-pw')).status).toBe(200);
   });
 
