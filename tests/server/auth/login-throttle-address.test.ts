@@ -81,6 +81,28 @@ describe('login backoff per (username, address)', () => {
     expect((await attempt('alice', '198.51.100.50', 'alice-pw')).status).toBe(200);
   });
 
+  it('holds across instances on the same storage', async () => {
+    const other = await startCaseServer(storage, {
+      config: {
+        server: { trust_proxy: true },
+        auth: { rate_limit: { window: 3600, max_per_client: 100, max_per_username: 100, backoff_after: 2, backoff_base: 600, backoff_max: 3600 } },
+      },
+    });
+    try {
+      for (let i = 0; i < 3; i++) expect((await attempt('bob', '203.0.113.70', 'guess')).status).toBe(401);
+      const elsewhere = await request(`${other.baseUrl}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'x-forwarded-for': '203.0.113.70', 'content-type': 'application/json' },
+        body: JSON.stringify({ data: { username: 'bob', password: 'bob-pw' } }),
+      });
+      expect(elsewhere.statusCode).toBe(429);
+      expect(Number(elsewhere.headers['retry-after'])).toBeGreaterThan(500);
+      await elsewhere.body.dump();
+    } finally {
+      await other.close();
+    }
+  });
+
   it('forgets the failures of a pair once it logs in', async () => {
     for (let i = 0; i < 2; i++) expect((await attempt('bob', '203.0.113.60', 'guess')).status).toBe(401);
     expect((await attempt('bob', '203.0.113.60', 'bob-pw')).status).toBe(200);
