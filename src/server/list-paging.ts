@@ -135,11 +135,16 @@ export function parseKeyPageQuery(query: unknown): KeyPageRequest | null {
   return { limit: page.limit, after: decodeKeyCursor(cursor) };
 }
 
-/** One page of `items` ordered by `keyOf` (code-unit order, whatever order they came in) and its `next` cursor. */
+/** Order of keyed pages: UTF-8 byte order (code points), as PostgreSQL's COLLATE "C" sorts. */
+export function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** One page of `items` ordered by `keyOf` (byte order, whatever order they came in) and its `next` cursor. */
 export function keyPageOf<T>(items: readonly T[], page: KeyPageRequest, keyOf: (item: T) => string): { items: T[]; next: string | null } {
-  const keyed = items.map((item) => ({ key: keyOf(item), item })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const keyed = items.map((item) => ({ key: keyOf(item), item })).sort((a, b) => compareKeys(a.key, b.key));
   const after = page.after;
-  const rest = after === undefined ? keyed : keyed.filter((entry) => entry.key > after);
+  const rest = after === undefined ? keyed : keyed.filter((entry) => compareKeys(entry.key, after) > 0);
   const slice = rest.slice(0, page.limit);
   const next = rest.length > page.limit ? encodeKeyCursor(slice[slice.length - 1]!.key) : null;
   return { items: slice.map((entry) => entry.item), next };
@@ -151,12 +156,20 @@ export function sendPage(reply: FastifyReply, data: readonly unknown[], next: st
 }
 
 /**
- * A keyed list route's answer: the whole list as it is when the query asks for no page (the
- * route's envelope), else the page asked for, sent with `next`.
+ * A keyed list route's answer: the whole list, `fetch(null)`, as it is when the query asks for
+ * no page (the route's envelope); else the page asked for, sent with `next`. `fetch` gets
+ * one item more than the page (to tell whether a next one exists) and may cut in SQL, in byte
+ * order; what it returns is ordered and cut again here, so a fetch that cuts nothing works too.
  */
-export function keyedListAnswer<T>(query: unknown, reply: FastifyReply, items: readonly T[], keyOf: (item: T) => string): readonly T[] | FastifyReply {
+export async function keyedListAnswer<T>(
+  query: unknown,
+  reply: FastifyReply,
+  fetch: (page: KeyPageRequest | null) => Promise<readonly T[]>,
+  keyOf: (item: T) => string,
+): Promise<readonly T[] | FastifyReply> {
   const page = parseKeyPageQuery(query);
-  if (page === null) return items;
-  const { items: slice, next } = keyPageOf(items, page, keyOf);
-  return sendPage(reply, slice, next);
+  if (page === null) return fetch(null);
+  const fetched = await fetch({ ...page, limit: page.limit + 1 });
+  const { items, next } = keyPageOf(fetched, page, keyOf);
+  return sendPage(reply, items, next);
 }

@@ -76,12 +76,12 @@ export class FusionAnalysisAPI extends FusionAPI {
     host.route(
       app,
       { method: 'GET', url: '/api/config/analyzers', operation: 'enumerate_analyzers', query: PAGE_QUERY, response: { type: 'array', items: AnalyzerInfo.jsonSchema() }, summary: 'The enabled analyzers' },
-      (ctx) => keyedListAnswer(ctx.query, ctx.reply, this.#enabled().map((analyzer) => analyzer.info), (info) => info.name),
+      (ctx) => keyedListAnswer(ctx.query, ctx.reply, async () => this.#enabled().map((analyzer) => analyzer.info), (info) => info.name),
     );
     host.route(
       app,
       { method: 'GET', url: '/api/case/:case_guid/analyses', operation: 'enumerate_analyses', params, query: PAGE_QUERY, response: { type: 'array', items: ANALYSIS_SCHEMA }, summary: 'The analyses of a case' },
-      async (ctx) => keyedListAnswer(ctx.query, ctx.reply, await listAnalyses(host.storage.knex, ctx.case!.guid), (analysis) => analysis.analyzer),
+      (ctx) => keyedListAnswer(ctx.query, ctx.reply, () => listAnalyses(host.storage.knex, ctx.case!.guid), (analysis) => analysis.analyzer),
     );
     host.route(
       app,

@@ -85,7 +85,7 @@ export function addAuthRoutes(app: FastifyInstance, server: FusionHost, handlers
       query: PAGE_QUERY,
       summary: 'Identities that have logged in (pages with ?limit=&cursor=, by username)',
     },
-    // TODO(issue 12): cut the page in SQL; the page is taken from the whole list for now.
-    async ({ server: srv, query, reply }) => keyedListAnswer(query, reply, await srv.storage.enumerateIdentities(), (identity) => identity.username),
+    async ({ server: srv, query, reply }) =>
+      keyedListAnswer(query, reply, (page) => (page === null ? srv.storage.enumerateIdentities() : srv.storage.enumerateIdentities(page)), (identity) => identity.username),
   );
 }

@@ -60,9 +60,8 @@ function contentLength(request: FastifyRequest): number | undefined {
 /** Adds the tree, directory, file, permissions and roles routes to `app` (the cloud API's scope). */
 export function addCloudRoutes(app: FastifyInstance, host: FusionHost, deps: CloudRouteDeps): void {
   const { files, access, roles } = deps;
-  // TODO(issue 12): cut the page in SQL; the page is taken from the whole directory for now.
-  addPathRoute(app, host, deps, '/api/cloud/tree', { method: 'GET', operation: 'cloud_tree', query: PAGE_QUERY, summary: 'List a cloud directory (pages with ?limit=&cursor=, by path)' }, async (request, reply, who, path) =>
-    keyedListAnswer(request.query, reply, await files.list(request, who, path), (entry) => entry.path),
+  addPathRoute(app, host, deps, '/api/cloud/tree', { method: 'GET', operation: 'cloud_tree', query: PAGE_QUERY, summary: 'List a cloud directory (pages with ?limit=&cursor=, by path)' }, (request, reply, who, path) =>
+    keyedListAnswer(request.query, reply, (page) => files.list(request, who, path, page ?? undefined), (entry) => entry.path),
   );
   addPathRoute(app, host, deps, '/api/cloud/directory', { method: 'POST', operation: 'cloud_create_directory', summary: 'Create a cloud directory' }, async (request, reply, who, path) => {
     const entry = await files.createDirectory(request, who, path);
