@@ -4,6 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'undici';
+import { FusionClient } from '../../../src/client/client.js';
+import { FusionAuthAPIClient } from '../../../src/client/api/auth.js';
+import type { FusionClientError } from '../../../src/client/errors.js';
 import type { KnexStorage } from '../../../src/server/storage/knex-storage.js';
 import type { TestServer } from '../../../src/testing/index.js';
 import { freshStorage } from '../../helpers/storage.js';
@@ -79,6 +82,19 @@ describe('login backoff per (username, address)', () => {
     expect(String(blocked.body.message)).toContain(`retry in ${wait} s`);
     expect(blocked.body.retry_after).toBe(wait);
     expect((await attempt('alice', '198.51.100.50', 'alice-pw')).status).toBe(200);
+    // The typed client exposes the wait.
+    const client = new FusionClient({ baseUrl: backoffServer.baseUrl, headers: { 'x-forwarded-for': '203.0.113.50' } });
+    try {
+      const refused = await new FusionAuthAPIClient({ client }).login('alice', 'alice-pw').then(
+        () => null,
+        (error: unknown) => error as FusionClientError,
+      );
+      expect(refused).toMatchObject({ status: 429, code: 'FUSION_ERR_RATE_LIMITED' });
+      expect(refused!.retryAfter).toBeGreaterThan(wait - 30); // a little time has passed since
+      expect(refused!.retryAfter).toBeLessThanOrEqual(wait);
+    } finally {
+      await client.close();
+    }
   });
 
   it('holds across instances on the same storage', async () => {
