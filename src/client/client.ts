@@ -218,7 +218,8 @@ export class FusionClient {
     const code = typeof envelope.code === 'string' ? envelope.code : (STATUS_CODES[status] ?? (status >= 500 ? 'FUSION_ERR_INTERNAL' : 'FUSION_ERR_BAD_REQUEST'));
     const message = typeof envelope.message === 'string' ? envelope.message : `HTTP ${statusCode} from ${endpoint}`;
     const requestId = typeof envelope.request_id === 'string' ? envelope.request_id : null;
-    return new FusionClientError({ status, code, message, requestId, endpoint });
+    const retryAfter = typeof envelope.retry_after === 'number' && envelope.retry_after > 0 ? envelope.retry_after : null;
+    return new FusionClientError({ status, code, message, requestId, endpoint, retryAfter });
   }
 
   #badResponse(message: string, endpoint: string, status = 0, cause?: unknown): FusionClientError {

@@ -10,9 +10,11 @@ export class FusionClientError extends Error {
   readonly requestId: string | null;
   /** HTTP method and path of the failed call, e.g. `GET /api/info`. */
   readonly endpoint: string;
+  /** On a 429: seconds the server asks to wait (its `retry_after`), null when it says none. */
+  readonly retryAfter: number | null;
 
   constructor(
-    details: { status: number; code: string; message: string; requestId?: string | null; endpoint: string },
+    details: { status: number; code: string; message: string; requestId?: string | null; endpoint: string; retryAfter?: number | null },
     options?: { cause?: unknown },
   ) {
     super(details.message, options?.cause === undefined ? undefined : { cause: options.cause });
@@ -21,6 +23,7 @@ export class FusionClientError extends Error {
     this.code = details.code;
     this.requestId = details.requestId ?? null;
     this.endpoint = details.endpoint;
+    this.retryAfter = details.retryAfter ?? null;
   }
 }
 

@@ -11,6 +11,7 @@ export { FusionAuthAPIClient } from './api/auth.js';
 export type { FusionAuthAPIClientOptions } from './api/auth.js';
 export { FusionCaseAPIClient } from './api/case.js';
 export type { CaseCreateInput, CasePatch, FusionCaseAPIClientOptions } from './api/case.js';
+export type { PageOptions } from './list-pages.js';
 export { FusionDownloadAPIClient } from './api/download.js';
 export type { DownloadOptions, DownloadResult, FusionDownloadAPIClientOptions } from './api/download.js';
 export { createWebhookReceiver } from './webhook-receiver.js';

@@ -17,6 +17,8 @@ export interface ErrorEnvelope {
   message: string;
   code: string;
   request_id: string;
+  /** Seconds to wait, on a 429 that says (the `Retry-After` header, repeated). */
+  retry_after?: number;
 }
 
 /** A JSON Schema object, as fastify and @fastify/swagger take it. */
@@ -113,6 +115,7 @@ export const errorEnvelopeSchema: JsonSchema = {
     message: { type: 'string' },
     code: { type: 'string' },
     request_id: { type: 'string' },
+    retry_after: { type: 'integer', description: 'on a 429: seconds to wait, as the Retry-After header says' },
   },
   required: ['status', 'message', 'code', 'request_id'],
 };

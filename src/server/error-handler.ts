@@ -135,6 +135,8 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
     request.log.info({ code: mapped.code, status: mapped.status }, mapped.message);
   }
   const body = errorEnvelope(mapped.status, mapped.code, mapped.message, request.id);
+  const retryAfter = Number(reply.getHeader('retry-after'));
+  if (mapped.status === 429 && Number.isInteger(retryAfter) && retryAfter > 0) body.retry_after = retryAfter;
   if (mapped.status === 413) return sendAfterDrain(request, reply, 413, body);
   return reply.code(mapped.status).send(body);
 }

@@ -25,6 +25,7 @@ export { openStorage, openPgliteStorage, KnexStorage, FUSION_MIGRATIONS, parseSt
 export type {
   CaseClass,
   CaseFilter,
+  KeyPage,
   FusionStorage,
   LockAttempt,
   LockedFunction,

@@ -5,7 +5,8 @@
 import { stat } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 import type { Command } from 'commander';
-import type { CloudEntryInfo, CloudPrincipalRef, CloudRoleAssignment, FusionCloudAPIClient } from '../../client/api/cloud.js';
+import type { CloudPrincipalRef, CloudRoleAssignment, FusionCloudAPIClient } from '../../client/api/cloud.js';
+import type { CloudEntry } from '../../concept/index.js';
 import type { FusionClient } from '../../client/client.js';
 import type { CommandGroup } from '../command-group.js';
 import { withConnectionOptions } from '../connection.js';
@@ -20,7 +21,7 @@ async function cloud(client: FusionClient): Promise<FusionCloudAPIClient> {
   return new FusionCloudAPIClient({ client });
 }
 
-function entriesTable(entries: readonly CloudEntryInfo[]): string {
+function entriesTable(entries: readonly CloudEntry[]): string {
   return formatTable(
     ['name', 'type', 'size', 'updated', 'creator'],
     entries.map((entry) => [entry.name, entry.type, entry.size, entry.updated, entry.creator]),

@@ -1,6 +1,8 @@
 /** Client twin of FusionAnalysisAPI: queue analyses of a case, read them and their logs, list the analyzers. */
 import { Analysis, AnalyzerInfo } from '../../concept/index.js';
 import type { AnalysisPriority } from '../../concept/index.js';
+import { listPages } from '../list-pages.js';
+import type { PageOptions } from '../list-pages.js';
 import type { FusionClient } from '../client.js';
 
 function segment(name: string, value: unknown): string {
@@ -20,6 +22,16 @@ export class FusionAnalysisAPIClient {
   /** GET /api/config/analyzers: the enabled analyzers. */
   enumerateAnalyzers(): Promise<AnalyzerInfo[]> {
     return this.#client.getConceptList('/api/config/analyzers', AnalyzerInfo);
+  }
+
+  /** GET /api/config/analyzers page by page (by name). */
+  analyzerPages(options: PageOptions = {}): AsyncGenerator<AnalyzerInfo[], void, undefined> {
+    return listPages(this.#client, '/api/config/analyzers', (item) => AnalyzerInfo.fromJSON(item), 'FusionAnalysisAPIClient.analyzerPages', options);
+  }
+
+  /** GET /api/case/:case_guid/analyses page by page (by analyzer name). */
+  analysisPages(caseGuid: string, options: PageOptions = {}): AsyncGenerator<Analysis[], void, undefined> {
+    return listPages(this.#client, `/api/case/${segment('caseGuid', caseGuid)}/analyses`, (item) => Analysis.fromJSON(item), 'FusionAnalysisAPIClient.analysisPages', options);
   }
 
   /** GET /api/case/:case_guid/analyses. */

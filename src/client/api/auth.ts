@@ -1,5 +1,7 @@
 /** Client twin of FusionAuthAPI: login, is_logged, logout, config, identities. */
 import { AuthInfo, Identity } from '../../concept/index.js';
+import { collectPages, listPages } from '../list-pages.js';
+import type { PageOptions } from '../list-pages.js';
 import type { FusionClient } from '../client.js';
 import { isFusionClientError } from '../errors.js';
 
@@ -60,5 +62,15 @@ export class FusionAuthAPIClient {
   /** GET /api/auth/identities: the identities that have logged in. */
   identities(): Promise<Identity[]> {
     return this.#client.getConceptList('/api/auth/identities', Identity);
+  }
+
+  /** GET /api/auth/identities page by page (by username). */
+  identityPages(options: PageOptions = {}): AsyncGenerator<Identity[], void, undefined> {
+    return listPages(this.#client, '/api/auth/identities', (item) => Identity.fromJSON(item), 'FusionAuthAPIClient.identityPages', options);
+  }
+
+  /** Every identity, fetched page by page (see identityPages()). */
+  enumerateIdentities(options: PageOptions = {}): Promise<Identity[]> {
+    return collectPages(this.identityPages(options));
   }
 }

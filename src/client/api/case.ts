@@ -1,5 +1,7 @@
 /** Client twin of FusionCaseAPI: list, create, read, update, delete and attach cases. */
 import { Case, Concept } from '../../concept/index.js';
+import { collectPages, listPages } from '../list-pages.js';
+import type { PageOptions } from '../list-pages.js';
 import type { FusionClient } from '../client.js';
 
 /** The wire form of a case of class C (what `c.toJSON()` returns). */
@@ -52,26 +54,14 @@ export class FusionCaseAPIClient<C extends Case = Case> {
    * GET /api/cases page by page (`?limit=&cursor=`): yields each page of cases, `limit` per
    * request (1 to 1000, default 1000), until the server's `next` is null.
    */
-  async *pages(options: { limit?: number } = {}): AsyncGenerator<C[], void, undefined> {
-    const limit = options.limit ?? 1000;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new TypeError('FusionCaseAPIClient.pages: limit must be an integer from 1 to 1000');
+  pages(options: PageOptions = {}): AsyncGenerator<C[], void, undefined> {
     const decode = (this.#caseClass as unknown as { fromJSON(data: unknown): C }).fromJSON.bind(this.#caseClass);
-    let cursor: string | null = null;
-    do {
-      const query: Record<string, string> = cursor === null ? { limit: String(limit) } : { limit: String(limit), cursor };
-      const response = await this.#client.requestRaw('GET', '/api/cases', { query });
-      const envelope = (await response.body.json()) as { data?: unknown; next?: unknown };
-      if (!Array.isArray(envelope.data)) throw new TypeError('GET /api/cases: expected a list of cases in data');
-      yield envelope.data.map(decode);
-      cursor = typeof envelope.next === 'string' ? envelope.next : null;
-    } while (cursor !== null);
+    return listPages(this.#client, '/api/cases', decode, 'FusionCaseAPIClient.pages', options);
   }
 
   /** Every case the caller may access, fetched page by page (see pages()): no single huge answer. */
-  async enumerate(options: { limit?: number } = {}): Promise<C[]> {
-    const all: C[] = [];
-    for await (const page of this.pages(options)) all.push(...page);
-    return all;
+  enumerate(options: PageOptions = {}): Promise<C[]> {
+    return collectPages(this.pages(options));
   }
 
   /** POST /api/case: creates a case; returns it as stored (guid, created, managed set by the server when omitted). */

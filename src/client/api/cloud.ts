@@ -11,6 +11,8 @@ import type { FileHandle } from 'node:fs/promises';
 import type { CloudEntry } from '../../concept/index.js';
 import type { CloudLink } from '../../server/download/impl.js';
 export type { CloudLink };
+import { listPages } from '../list-pages.js';
+import type { PageOptions } from '../list-pages.js';
 import type { FusionClient, FusionRawResponse } from '../client.js';
 import { FusionClientError, isFusionClientError } from '../errors.js';
 
@@ -108,6 +110,11 @@ export class FusionCloudAPIClient {
   /** The entries of directory `dir` (`/` for the root). */
   list(dir: string): Promise<CloudEntry[]> {
     return this.#client.get<CloudEntry[]>(`/api/cloud/tree/${encodeCloudPath(dir)}`);
+  }
+
+  /** The entries of directory `dir` page by page (by path). */
+  listPages(dir: string, options: PageOptions = {}): AsyncGenerator<CloudEntry[], void, undefined> {
+    return listPages(this.#client, `/api/cloud/tree/${encodeCloudPath(dir)}`, (item) => item as CloudEntry, 'FusionCloudAPIClient.listPages', options);
   }
 
   /** Creates directory `dir`; its creator gets `cloud.creator_role` on it. */

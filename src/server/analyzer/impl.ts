@@ -10,6 +10,7 @@ import { Analysis, AnalysisPriority, AnalyzerInfo } from '../../concept/index.js
 import type { Case } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
 import { FusionAPI } from '../api.js';
+import { keyedListAnswer, PAGE_QUERY } from '../list-paging.js';
 import type { FusionHost } from '../host.js';
 import { acquireBoss } from '../task/boss.js';
 import type { BossLease } from '../task/boss.js';
@@ -78,13 +79,13 @@ export class FusionAnalysisAPI extends FusionAPI {
     const params = ['case_guid'] as const;
     host.route(
       app,
-      { method: 'GET', url: '/api/config/analyzers', operation: 'enumerate_analyzers', response: { type: 'array', items: AnalyzerInfo.jsonSchema() }, summary: 'The enabled analyzers' },
-      () => this.#enabled().map((analyzer) => analyzer.info),
+      { method: 'GET', url: '/api/config/analyzers', operation: 'enumerate_analyzers', query: PAGE_QUERY, response: { type: 'array', items: AnalyzerInfo.jsonSchema() }, summary: 'The enabled analyzers' },
+      (ctx) => keyedListAnswer(ctx.query, ctx.reply, async () => this.#enabled().map((analyzer) => analyzer.info), (info) => info.name),
     );
     host.route(
       app,
-      { method: 'GET', url: '/api/case/:case_guid/analyses', operation: 'enumerate_analyses', params, response: { type: 'array', items: ANALYSIS_SCHEMA }, summary: 'The analyses of a case' },
-      (ctx) => listAnalyses(host.storage.knex, ctx.case!.guid),
+      { method: 'GET', url: '/api/case/:case_guid/analyses', operation: 'enumerate_analyses', params, query: PAGE_QUERY, response: { type: 'array', items: ANALYSIS_SCHEMA }, summary: 'The analyses of a case' },
+      (ctx) => keyedListAnswer(ctx.query, ctx.reply, () => listAnalyses(host.storage.knex, ctx.case!.guid), (analysis) => analysis.analyzer),
     );
     host.route(
       app,

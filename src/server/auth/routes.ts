@@ -1,6 +1,7 @@
 /** The five auth routes, same paths and envelopes as edf_fusion. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AuthInfo, Identity } from '../../concept/index.js';
+import { keyedListAnswer, PAGE_QUERY } from '../list-paging.js';
 import type { FusionHost } from '../host.js';
 import type { FusionAuthBackend } from './backend/backend.js';
 import { FusionError } from '../../helper/errors.js';
@@ -93,8 +94,10 @@ export function addAuthRoutes(app: FastifyInstance, server: FusionHost, handlers
       url: '/api/auth/identities',
       operation: 'retrieve_identities',
       response: { type: 'array', items: identitySchema },
-      summary: 'Identities that have logged in',
+      query: PAGE_QUERY,
+      summary: 'Identities that have logged in (pages with ?limit=&cursor=, by username)',
     },
-    async ({ server: srv }) => srv.storage.enumerateIdentities(),
+    async ({ server: srv, query, reply }) =>
+      keyedListAnswer(query, reply, (page) => (page === null ? srv.storage.enumerateIdentities() : srv.storage.enumerateIdentities(page)), (identity) => identity.username),
   );
 }

@@ -34,7 +34,9 @@ import type {
   UpdateCaseContext,
 } from './context.js';
 import { caseRouteSpecs } from './routes.js';
-import { comparePageKeys, pageOf, parsePageQuery } from '../list-paging.js';
+import { comparePageKeys, pageOf, parsePageQuery, sendPage } from '../list-paging.js';
+import type { PageAfter } from '../list-paging.js';
+import { sendListStream } from '../list-stream.js';
 
 /** Options of FusionCaseAPI. */
 export interface FusionCaseAPIOptions<C extends Case = Case> {
@@ -64,6 +66,9 @@ function bodyObject(body: unknown, conceptName: string): Record<string, unknown>
   const got = body === undefined ? 'no body' : Array.isArray(body) ? 'a list' : `${body === null ? 'null' : typeof body}`;
   throw new FusionError('FUSION_ERR_VALIDATION', `body: expected a JSON object (a ${conceptName}), got ${got}`);
 }
+
+/** Cases read (and decoded) per query when the whole list is asked for. */
+const FULL_LIST_BATCH = 100;
 
 /** The case API: GET /api/cases, POST /api/case, GET/PUT/DELETE /api/case/:case_guid, PUT .../attach/:next_case_guid. */
 export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
@@ -266,13 +271,38 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
     const page = parsePageQuery(ctx.query);
     const authorizer = this.server.authorizer;
     const visible = (cases: C[]): C[] => (authorizer === null ? cases : cases.filter((c) => authorizer.canAccessCase(ctx.identity, c)));
-    if (page === null) return visible(await this.#run('enumerateCases', { ...caller, acs }));
+    if (page === null) {
+      // The whole list (edf_fusion clients): read and sent in batches, never one huge answer at once.
+      const batches = this.#allCases((after) => this.#run('enumerateCases', { ...caller, acs, page: { limit: FULL_LIST_BATCH + 1, ...(after ? { after } : {}) } }));
+      const first = await batches.next(); // a failure here still answers in the envelope
+      const rest = async function* (): AsyncGenerator<C[], void, undefined> {
+        for await (const batch of batches) yield visible(batch);
+      };
+      return sendListStream(ctx.reply, first.done === true ? [] : visible(first.value), rest());
+    }
     // One case more than the page tells whether a next page exists.
     const fetched = await this.#run('enumerateCases', { ...caller, acs, page: { ...page, limit: page.limit + 1 } });
     const { items, next } = pageOf([...fetched].sort(comparePageKeys), page);
-    const data = visible(items).map((c) => c.toJSON());
-    // The route's response schema describes the plain envelope; `next` is serialized as is.
-    return ctx.reply.serializer((payload: unknown) => JSON.stringify(payload)).send({ status: 200, data, count: data.length, next });
+    return sendPage(ctx.reply, visible(items), next);
+  }
+
+  /**
+   * Every case, batch by batch, through the enumerate step asked for pages. A step that ignores
+   * the page and answers with more than asked gives the whole list, sent as it is.
+   */
+  async *#allCases(fetch: (after: PageAfter | undefined) => Promise<C[]>): AsyncGenerator<C[], void, undefined> {
+    let after: PageAfter | undefined;
+    for (;;) {
+      const fetched = [...(await fetch(after))].sort(comparePageKeys);
+      if (fetched.length > FULL_LIST_BATCH + 1) {
+        for (let i = 0; i < fetched.length; i += FULL_LIST_BATCH) yield fetched.slice(i, i + FULL_LIST_BATCH);
+        return;
+      }
+      const { items, next } = pageOf(fetched, after === undefined ? { limit: FULL_LIST_BATCH } : { limit: FULL_LIST_BATCH, after });
+      yield items;
+      if (next === null) return;
+      after = items[items.length - 1]!;
+    }
   }
 
   async #create(ctx: RequestContext): Promise<C> {

@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import type { CloudEntry } from '../../concept/index.js';
+import type { KeyPage } from '../storage/storage.js';
 
 /** Table of entries (migration fusion/cloud_0001). */
 export const ENTRY_TABLE = 'fusion_cloud_entry';
@@ -48,9 +49,15 @@ export async function selectEntry(knex: Knex, path: string): Promise<CloudEntry 
 }
 
 /** The entries directly inside directory `path`, by name. */
-export async function selectChildren(knex: Knex, path: string): Promise<CloudEntry[]> {
-  const rows = (await knex<EntryRow>(ENTRY_TABLE).where({ parent: path }).orderBy('path')) as EntryRow[];
-  return rows.map(toEntry);
+export async function selectChildren(knex: Knex, path: string, page?: KeyPage): Promise<CloudEntry[]> {
+  const query = knex<EntryRow>(ENTRY_TABLE).where({ parent: path });
+  if (page === undefined) query.orderBy('path');
+  else {
+    // Pages follow byte order (COLLATE "C"), the order cursors compare in.
+    query.orderByRaw('path COLLATE "C"').limit(page.limit);
+    if (page.after !== undefined) query.whereRaw('path COLLATE "C" > ?', [page.after]);
+  }
+  return ((await query) as EntryRow[]).map(toEntry);
 }
 
 /** Every entry strictly below directory `path` (the whole tree for the root), by path. */

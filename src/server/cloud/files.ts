@@ -18,6 +18,7 @@ import type { FusionCloudConfig } from './config.js';
 import type { CloudDriver } from './driver.js';
 import { deleteTree, hasChildren, insertDirectory, selectChildren, selectEntry, upsertFile, usedBytes } from './entry-rows.js';
 import type { CloudEntry } from '../../concept/index.js';
+import type { KeyPage } from '../storage/storage.js';
 import { emitCloudEvent } from './events.js';
 import { UploadMeter } from './meter.js';
 
@@ -64,11 +65,11 @@ export class CloudFiles {
   }
 
   /** The entries of directory `dir` (READ_TREE_DIRECTORY on it). */
-  async list(request: FastifyRequest, who: RequestCaller, dir: CloudPath): Promise<CloudEntry[]> {
+  async list(request: FastifyRequest, who: RequestCaller, dir: CloudPath, page?: KeyPage): Promise<CloudEntry[]> {
     await this.#driver.confine(dir.path);
     await this.#access.require(request, who, 'READ_TREE_DIRECTORY', dir.path);
     await this.#directory(dir.path);
-    return selectChildren(this.#knex, dir.path);
+    return selectChildren(this.#knex, dir.path, page);
   }
 
   /** Creates directory `dir` (CREATE_SUB_DIRECTORY on its parent); 409 when something is there. */

@@ -6,6 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FusionError } from '../../helper/errors.js';
+import { keyedListAnswer, PAGE_QUERY } from '../list-paging.js';
 import type { FusionHost, RouteSpec } from '../host.js';
 import { ifRangeAllows, parseRange } from '../download/range.js';
 import type { CloudAccess, RequestCaller } from './access.js';
@@ -62,8 +63,8 @@ function contentLength(request: FastifyRequest): number | undefined {
 /** Adds the tree, directory, file, permissions and roles routes to `app` (the cloud API's scope). */
 export function addCloudRoutes(app: FastifyInstance, host: FusionHost, deps: CloudRouteDeps): void {
   const { files, access, roles } = deps;
-  addPathRoute(app, host, deps, '/api/cloud/tree', { method: 'GET', operation: 'cloud_tree', summary: 'List a cloud directory' }, (request, _reply, who, path) =>
-    files.list(request, who, path),
+  addPathRoute(app, host, deps, '/api/cloud/tree', { method: 'GET', operation: 'cloud_tree', query: PAGE_QUERY, summary: 'List a cloud directory (pages with ?limit=&cursor=, by path)' }, (request, reply, who, path) =>
+    keyedListAnswer(request.query, reply, (page) => files.list(request, who, path, page ?? undefined), (entry) => entry.path),
   );
   addPathRoute(app, host, deps, '/api/cloud/directory', { method: 'POST', operation: 'cloud_create_directory', errors: ['FUSION_ERR_CLOUD_EXISTS'], summary: 'Create a cloud directory' }, async (request, reply, who, path) => {
     const entry = await files.createDirectory(request, who, path);

@@ -6,6 +6,7 @@ export type { KnexStorageOptions } from './knex-storage.js';
 export type {
   CaseClass,
   CaseFilter,
+  KeyPage,
   FusionStorage,
   LockAttempt,
   LockedFunction,

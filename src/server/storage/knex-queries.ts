@@ -13,7 +13,7 @@ import {
   selectSession,
   upsertIdentity,
 } from './session-rows.js';
-import type { CaseClass, CaseFilter, NewSession, SessionPatch, StoredSession } from './storage.js';
+import type { CaseClass, CaseFilter, KeyPage, NewSession, SessionPatch, StoredSession } from './storage.js';
 
 /** Case, identity and session queries on whatever `db()` returns (the pool, or a transaction). */
 export abstract class KnexQueries {
@@ -72,9 +72,9 @@ export abstract class KnexQueries {
     return upsertIdentity(this.db(), identity);
   }
 
-  /** Every stored identity, by username. */
-  enumerateIdentities(): Promise<Identity[]> {
-    return selectIdentities(this.db());
+  /** Every stored identity, by username (a page of them with `page`). */
+  enumerateIdentities(page?: KeyPage): Promise<Identity[]> {
+    return selectIdentities(this.db(), page);
   }
 
   /** Stores a session under the sha256 of its token. */

@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import { Identity } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
 import { affectedRows } from './affected-rows.js';
-import type { NewSession, SessionPatch, StoredSession } from './storage.js';
+import type { KeyPage, NewSession, SessionPatch, StoredSession } from './storage.js';
 
 /** Name of the sessions table. */
 export const SESSION_TABLE = 'fusion_session';
@@ -93,8 +93,15 @@ export async function upsertIdentity(knex: Knex, identity: Identity): Promise<vo
     .merge();
 }
 
-/** Every identity, ordered by username. */
-export async function selectIdentities(knex: Knex): Promise<Identity[]> {
-  const rows = await knex(IDENTITY_TABLE).orderBy('username').select<{ document: unknown }[]>('document');
+/** Every identity, ordered by username; with `page`, one page of them in byte order. */
+export async function selectIdentities(knex: Knex, page?: KeyPage): Promise<Identity[]> {
+  const query = knex(IDENTITY_TABLE).select<{ document: unknown }[]>('document');
+  if (page === undefined) query.orderBy('username');
+  else {
+    // Pages follow byte order (COLLATE "C"), the order cursors compare in, whatever the database's collation.
+    query.orderByRaw('username COLLATE "C"').limit(page.limit);
+    if (page.after !== undefined) query.whereRaw('username COLLATE "C" > ?', [page.after]);
+  }
+  const rows = await query;
   return rows.map((row) => Identity.fromJSON(row.document));
 }

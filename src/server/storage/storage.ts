@@ -29,6 +29,12 @@ export interface CaseFilter {
   readonly limit?: number;
 }
 
+/** A slice of a list keyed by a unique string: at most `limit` items whose key sorts after `after` (UTF-8 byte order). */
+export interface KeyPage {
+  readonly limit: number;
+  readonly after?: string;
+}
+
 /** A stored session, as `retrieveSession` returns it. */
 export interface StoredSession {
   /** Who the session belongs to. */
@@ -98,8 +104,8 @@ export interface FusionStorage {
   attachCase<C extends Case>(caseClass: CaseClass<C>, guid: string, nextGuid: string): Promise<C | null>;
   /** Inserts or replaces the identity (by username). */
   storeIdentity(identity: Identity): Promise<void>;
-  /** Every stored identity, by username. */
-  enumerateIdentities(): Promise<Identity[]>;
+  /** Every stored identity, by username; with `page`, at most `limit` after username `after`, in byte order. */
+  enumerateIdentities(page?: KeyPage): Promise<Identity[]>;
   /** Stores a session under sha256(token). */
   createSession(session: NewSession): Promise<void>;
   /** The session of `token`, or null when unknown or expired. */

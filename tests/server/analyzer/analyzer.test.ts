@@ -211,4 +211,17 @@ describeStorage('analyzer runtime', (getStorage) => {
     expect(await failed).toEqual([0, 1]);
     expect((await client.retrieveAnalysis(caseObj.guid, 'echo')).error).toMatch(/worker was lost 2 time/);
   });
+
+  // Last: the analyses it queues are never run (no pool starts after it).
+  it('pages the analyzers (by name) and the analyses of a case (by analyzer)', async () => {
+    const pages: string[][] = [];
+    for await (const page of client.analyzerPages({ limit: 2 })) pages.push(page.map((info) => info.name));
+    expect(pages).toEqual([['broken', 'echo'], ['order', 'rollback'], ['sleeper']]);
+    const caseObj = await newCase('paged analyses');
+    for (const name of ['rollback', 'broken', 'echo']) await client.queueAnalysis(caseObj.guid, name);
+    const analyses: string[][] = [];
+    for await (const page of client.analysisPages(caseObj.guid, { limit: 2 })) analyses.push(page.map((a) => a.analyzer));
+    expect(analyses).toEqual([['broken', 'echo'], ['rollback']]);
+    expect(analyses.flat()).toEqual((await client.enumerateAnalyses(caseObj.guid)).map((a) => a.analyzer));
+  });
 });

@@ -3,6 +3,10 @@
  * the owner out from another; a high global per-username ceiling still holds.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { request } from 'undici';
+import { FusionClient } from '../../../src/client/client.js';
+import { FusionAuthAPIClient } from '../../../src/client/api/auth.js';
+import type { FusionClientError } from '../../../src/client/errors.js';
 import type { KnexStorage } from '../../../src/server/storage/knex-storage.js';
 import type { TestServer } from '../../../src/testing/index.js';
 import { freshStorage } from '../../helpers/storage.js';
@@ -58,8 +62,15 @@ describe('login backoff per (username, address)', () => {
     await backoffServer?.close();
   });
 
-  const attempt = (username: string, from: string, password: string) =>
-    raw(backoffServer.baseUrl, 'POST', '/api/auth/login', { headers: { 'x-forwarded-for': from }, json: { data: { username, password } } });
+  /** POST /api/auth/login from `from`: status, envelope and headers. */
+  const attempt = async (username: string, from: string, password: string) => {
+    const response = await request(`${backoffServer.baseUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'x-forwarded-for': from, 'content-type': 'application/json' },
+      body: JSON.stringify({ data: { username, password } }),
+    });
+    return { status: response.statusCode, headers: response.headers, body: (await response.body.json()) as Record<string, unknown> };
+  };
 
   it('makes a pair wait after the free failures, far below the window limit, and not the owner elsewhere', async () => {
     for (let i = 0; i < 3; i++) expect((await attempt('alice', '203.0.113.50', 'guess')).status).toBe(401);
@@ -69,7 +80,43 @@ describe('login backoff per (username, address)', () => {
     expect(wait).toBeGreaterThan(500);
     expect(wait).toBeLessThanOrEqual(600);
     expect(String(blocked.body.message)).toContain(`retry in ${wait} s`);
+    expect(blocked.body.retry_after).toBe(wait);
     expect((await attempt('alice', '198.51.100.50', 'alice-pw')).status).toBe(200);
+    // The typed client exposes the wait.
+    const client = new FusionClient({ baseUrl: backoffServer.baseUrl, headers: { 'x-forwarded-for': '203.0.113.50' } });
+    try {
+      const refused = await new FusionAuthAPIClient({ client }).login('alice', 'alice-pw').then(
+        () => null,
+        (error: unknown) => error as FusionClientError,
+      );
+      expect(refused).toMatchObject({ status: 429, code: 'FUSION_ERR_RATE_LIMITED' });
+      expect(refused!.retryAfter).toBeGreaterThan(wait - 30); // a little time has passed since
+      expect(refused!.retryAfter).toBeLessThanOrEqual(wait);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('holds across instances on the same storage', async () => {
+    const other = await startCaseServer(storage, {
+      config: {
+        server: { trust_proxy: true },
+        auth: { rate_limit: { window: 3600, max_per_client: 100, max_per_username: 100, backoff_after: 2, backoff_base: 600, backoff_max: 3600 } },
+      },
+    });
+    try {
+      for (let i = 0; i < 3; i++) expect((await attempt('bob', '203.0.113.70', 'guess')).status).toBe(401);
+      const elsewhere = await request(`${other.baseUrl}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'x-forwarded-for': '203.0.113.70', 'content-type': 'application/json' },
+        body: JSON.stringify({ data: { username: 'bob', password: 'bob-pw' } }),
+      });
+      expect(elsewhere.statusCode).toBe(429);
+      expect(Number(elsewhere.headers['retry-after'])).toBeGreaterThan(500);
+      await elsewhere.body.dump();
+    } finally {
+      await other.close();
+    }
   });
 
   it('forgets the failures of a pair once it logs in', async () => {

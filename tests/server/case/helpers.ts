@@ -40,7 +40,6 @@ export function silenceAudit(): void {
 export interface RawAnswer {
   status: number;
   body: Record<string, unknown>;
-  headers: Record<string, string | string[] | undefined>;
 }
 
 /** Sends one request with exactly the given headers and body (no client-side checks). */
@@ -64,7 +63,7 @@ export async function raw(
   } catch {
     parsed = { text };
   }
-  return { status: response.statusCode, body: parsed, headers: response.headers };
+  return { status: response.statusCode, body: parsed };
 }
 
 /** Every stored case document, by guid (to check that a refused request changed nothing). */

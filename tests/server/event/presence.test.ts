@@ -56,4 +56,25 @@ describeStorage('Presence (fusion_event_presence)', (getStorage) => {
     await crashed.clear();
     await live.clear();
   });
+
+  it('with a grace, delays the last leave; a new stream meanwhile cancels it; flush runs what waits', async () => {
+    const storage = getStorage();
+    const presence = new Presence(storage, 60, { grace: 600 });
+    const c = randomUUID();
+    const said: string[] = [];
+    const say = (what: string) => async () => void said.push(what);
+    expect(await presence.join(c, 'zoe', say('subscribe'))).toBe(true);
+    expect(await presence.leave(c, 'zoe', say('unsubscribe'))).toBe(false); // waits
+    expect(presence.pendingLeaves).toBe(1);
+    expect(await presence.subscribers(c)).toEqual(['zoe']);
+    expect(await presence.join(c, 'zoe', say('subscribe'))).toBe(false); // back in time: nothing said
+    expect(presence.pendingLeaves).toBe(0);
+    expect(await presence.leave(c, 'zoe', say('unsubscribe'))).toBe(false);
+    await presence.heartbeat(); // keeps the waiting row alive
+    await presence.flush();
+    expect(said).toEqual(['subscribe', 'unsubscribe']);
+    expect(presence.pendingLeaves).toBe(0);
+    expect(await presence.subscribers(c)).toEqual([]);
+    await presence.clear();
+  });
 });
