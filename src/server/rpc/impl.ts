@@ -13,7 +13,7 @@ import { FUSION_ERRORS, FusionError, isFusionError } from '../../helper/errors.j
 import type { FusionErrorCode } from '../../helper/errors.js';
 import { every } from '../../helper/timer.js';
 import { FusionAPI } from '../api.js';
-import type { ConnectionRegistry } from '../connection/registry.js';
+import type { ConnectionRegistry, ConnectionSelector } from '../connection/registry.js';
 import { acquireConnectionRegistry, releaseConnectionRegistry } from '../connection/shared.js';
 import { applyOwnMigrations } from '../connection/tables.js';
 import type { NotificationChannelOptions } from '../event/notification-channel.js';
@@ -268,49 +268,78 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
   }
 
   /**
-   * Calls `method` on the client(s) of `username`, wherever connected: `first` resolves with
-   * the answer (a client error rejects with it), `all` with every connection's answer; no
-   * connection anywhere: `{delivered: false, reason: 'offline'}`; no answer in time: -32008.
+   * Calls `method` on the client(s) of `username`, wherever connected: `first` asks one
+   * connection (this instance's first), and when it is gone or does not handle `method`, the
+   * next, and resolves with the first answer (a client error rejects with it); `all` resolves
+   * with every connection's answer; no connection anywhere (or every one gone before it
+   * answered): `{delivered: false, reason: 'offline'}`; no answer in time: -32008.
    */
   async reverseRequest(username: string, method: string, params: unknown = {}, options: ReverseRequestOptions = {}): Promise<unknown> {
     const { registry } = this.#started();
     const seconds = options.timeout ?? this.config.callTimeout;
     const target = options.target ?? 'first';
     if (target !== 'first' && target !== 'all') throw new TypeError(`reverseRequest: target must be 'first' or 'all', got ${JSON.stringify(target)}`);
+    const deadline = Date.now() + seconds * 1000;
+    const offline: ReverseOffline = { delivered: false, reason: 'offline' };
+    if (target === 'all') {
+      const { routed, answers } = await this.#ask({ username, kind: 'rpc' }, method, params, deadline, false);
+      if (routed.length === 0) return offline;
+      const missing = routed.filter((id) => !answers.some((a) => a.connection === id));
+      return [
+        ...answers,
+        ...missing.map((connection) => ({ connection, error: { code: -32008, message: `no answer within ${seconds} s`, data: { code: 'FUSION_ERR_TIMEOUT' } } })),
+      ];
+    }
+    const tried = new Set<string>();
+    let refusal: RpcErrorObject | null = null;
+    for (let attempt = 0; ; attempt++) {
+      let to: string | ConnectionSelector = { username, kind: 'rpc' };
+      if (attempt > 0) {
+        // The user's other connections, this instance's first (no storage round trip to reach them).
+        const next = (await registry.list({ username, kind: 'rpc' }))
+          .filter((record) => !tried.has(record.id))
+          .sort((x, y) => Number(registry.isLocal(y.id)) - Number(registry.isLocal(x.id)))[0];
+        if (next === undefined) break;
+        to = next.id;
+      }
+      const { routed, answers } = await this.#ask(to, method, params, deadline, true);
+      if (routed.length === 0) break;
+      for (const id of routed) tried.add(id);
+      const answer = answers[0];
+      if (answer === undefined) throw protocolError.timeout(seconds);
+      if (answer.error === undefined) return answer.result;
+      if (!isNextConnectionWorthTrying(answer.error)) throw reverseError(answer.error);
+      if (answer.error.code === -32601) refusal = answer.error;
+      if (Date.now() >= deadline) throw protocolError.timeout(seconds);
+    }
+    // Nobody left to ask: gone everywhere is offline; connections that do not handle the method say so.
+    if (refusal !== null) throw reverseError(refusal);
+    return offline;
+  }
+
+  /** Delivers one reverse request and waits until every connection it reached answered or `deadline` passed. */
+  async #ask(to: string | ConnectionSelector, method: string, params: unknown, deadline: number, first: boolean): Promise<{ routed: string[]; answers: ReverseAnswer[] }> {
+    const registry = this.registry;
     const rid = randomUUID();
     const answers: ReverseAnswer[] = [];
     let done!: () => void;
     const finished = new Promise<void>((resolve) => {
       done = resolve;
     });
-    const waiter: ReverseWaiter = { expected: Number.POSITIVE_INFINITY, answers, done };
-    this.#waiters.set(rid, waiter);
+    this.#waiters.set(rid, { expected: Number.POSITIVE_INFINITY, answers, done });
     let timer: NodeJS.Timeout | undefined;
     try {
-      const routed = await registry.deliver({ username, kind: 'rpc' }, { rid, from: registry.instanceId, method, params }, { first: target === 'first' });
-      if (routed.length === 0) return { delivered: false, reason: 'offline' } satisfies ReverseOffline;
-      waiter.expected = routed.length;
+      const routed = await registry.deliver(to, { rid, from: registry.instanceId, method, params }, { first });
+      if (routed.length === 0) return { routed, answers };
+      this.#waiters.get(rid)!.expected = routed.length;
       if (answers.length >= routed.length) done();
-      const timedOut = await Promise.race([
-        finished.then(() => false),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), seconds * 1000);
+      await Promise.race([
+        finished,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
         }),
       ]);
-      if (target === 'first') {
-        const answer = answers[0];
-        if (answer === undefined || timedOut) throw protocolError.timeout(seconds);
-        if (answer.error !== undefined) {
-          const code = answer.error.data?.code;
-          throw new RpcError(answer.error.code, typeof code === 'string' && code in FUSION_ERRORS ? (code as FusionErrorCode) : 'FUSION_ERR_BAD_RESPONSE', answer.error.message);
-        }
-        return answer.result;
-      }
-      const missing = routed.filter((id) => !answers.some((a) => a.connection === id));
-      return [
-        ...answers,
-        ...missing.map((connection) => ({ connection, error: { code: -32008, message: `no answer within ${seconds} s`, data: { code: 'FUSION_ERR_TIMEOUT' } } })),
-      ];
+      return { routed, answers: [...answers] };
     } finally {
       clearTimeout(timer);
       this.#waiters.delete(rid);
@@ -502,6 +531,18 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
     const connections = [...this.#connections.values()];
     await Promise.allSettled(connections.map((connection) => connection.shutdown(CLOSE_CODES.goingAway, 'the server is shutting down', SHUTDOWN_GRACE_MS)));
   }
+}
+
+/** True when a `first` reverse request should go on to the user's next connection: this one is gone or does not handle the method. */
+function isNextConnectionWorthTrying(error: RpcErrorObject): boolean {
+  const code = error.data?.code;
+  return error.code === -32601 || code === 'FUSION_ERR_RPC_CANCELLED' || code === 'FUSION_ERR_CONNECTION';
+}
+
+/** The RpcError a client's error answer rejects a reverse request with. */
+function reverseError(error: RpcErrorObject): RpcError {
+  const code = error.data?.code;
+  return new RpcError(error.code, typeof code === 'string' && code in FUSION_ERRORS ? (code as FusionErrorCode) : 'FUSION_ERR_BAD_RESPONSE', error.message);
 }
 
 /** The identity each accepted upgrade was authenticated as (preValidation → handler). */
