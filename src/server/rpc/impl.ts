@@ -15,7 +15,6 @@ import { every } from '../../helper/timer.js';
 import { FusionAPI } from '../api.js';
 import type { ConnectionRegistry, ConnectionSelector } from '../connection/registry.js';
 import { acquireConnectionRegistry, releaseConnectionRegistry } from '../connection/shared.js';
-import { applyOwnMigrations } from '../connection/tables.js';
 import type { NotificationChannelOptions } from '../event/notification-channel.js';
 import type { FusionHost } from '../host.js';
 import { registerBuiltinMethods } from './builtins.js';
@@ -31,7 +30,6 @@ import { registerMethod } from './methods.js';
 import type { RegisteredMethod } from './methods.js';
 import { CLOSE_CODES, RpcError, protocolError } from './protocol.js';
 import type { RpcErrorObject } from './protocol.js';
-import { RPC_MIGRATION } from './tables.js';
 import { credentialHeaders, issueTicket, redeemTicket } from './tickets.js';
 
 /** Who may join channels matching a pattern. */
@@ -208,7 +206,6 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
     const registry = await acquireConnectionRegistry(server, { lease: config.lease, ...(listen ? { listen } : {}) });
     this.#registry = registry;
     this.#registryHost = server;
-    await applyOwnMigrations(server.storage, [RPC_MIGRATION]);
     const hub = new ChannelHub({ storage: server.storage, logger: server.logger, ...(listen ? { listen } : {}) });
     await hub.start();
     this.#hub = hub;

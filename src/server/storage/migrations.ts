@@ -6,6 +6,8 @@
 import type { Knex } from 'knex';
 import { FusionError } from '../../helper/errors.js';
 import { CLOUD_MIGRATION } from '../cloud/migration.js';
+import { CONNECTION_MIGRATION } from '../connection/tables.js';
+import { RPC_MIGRATION } from '../rpc/tables.js';
 
 /** One schema change. `name` is recorded once applied; never rename or edit an applied one. */
 export interface StorageMigration {
@@ -163,6 +165,11 @@ export const FUSION_MIGRATIONS: readonly StorageMigration[] = [
       });
     },
   },
+  // The connection registry (RPC and TCP connections of every instance) and the RPC channels
+  // and tickets. Until 2026-12-06 their APIs applied these at start under the same names, so
+  // databases that have them already skip them.
+  CONNECTION_MIGRATION,
+  RPC_MIGRATION,
 ];
 
 /** Checks a migration list: every entry has a non-empty unique name and an `up` function. */
