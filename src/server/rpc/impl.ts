@@ -6,11 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import websocket from '@fastify/websocket';
+import { SpanKind } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Identity } from '../../concept/index.js';
 import { FUSION_ERRORS, FusionError, isFusionError } from '../../helper/errors.js';
 import type { FusionErrorCode } from '../../helper/errors.js';
+import { withSpan } from '../../helper/telemetry.js';
 import { every } from '../../helper/timer.js';
 import { FusionAPI } from '../api.js';
 import type { ConnectionRegistry, ConnectionSelector } from '../connection/registry.js';
@@ -272,10 +274,24 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
    * answered): `{delivered: false, reason: 'offline'}`; no answer in time: -32008.
    */
   async reverseRequest(username: string, method: string, params: unknown = {}, options: ReverseRequestOptions = {}): Promise<unknown> {
-    const { registry } = this.#started();
-    const seconds = options.timeout ?? this.config.callTimeout;
     const target = options.target ?? 'first';
     if (target !== 'first' && target !== 'all') throw new TypeError(`reverseRequest: target must be 'first' or 'all', got ${JSON.stringify(target)}`);
+    const attributes = { 'rpc.system': 'jsonrpc', 'rpc.method': method, 'enduser.id': username, 'fusion.rpc.target': target };
+    return withSpan(
+      'fusion.rpc.reverse_request',
+      attributes,
+      async (span) => {
+        const result = await this.#reverseRequest(username, method, params, target, options.timeout ?? this.config.callTimeout);
+        const offline = typeof result === 'object' && result !== null && (result as Partial<ReverseOffline>).delivered === false;
+        span.setAttribute('fusion.rpc.outcome', offline ? 'offline' : 'answered');
+        return result;
+      },
+      { kind: SpanKind.CLIENT },
+    );
+  }
+
+  async #reverseRequest(username: string, method: string, params: unknown, target: 'first' | 'all', seconds: number): Promise<unknown> {
+    const { registry } = this.#started();
     const deadline = Date.now() + seconds * 1000;
     const offline: ReverseOffline = { delivered: false, reason: 'offline' };
     if (target === 'all') {
