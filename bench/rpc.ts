@@ -118,8 +118,8 @@ interface BareClient {
  * as the upgrade answer (the first version of this bench attached it after `open` and lost
  * that frame, which is why the reverse-request stage hung).
  */
-async function bareClient(url: string): Promise<BareClient> {
-  const socket = new WebSocket(url);
+async function bareClient(url: string, headers: Record<string, string> = {}): Promise<BareClient> {
+  const socket = new WebSocket(url, { headers });
   const pending = new Map<number, (value: unknown) => void>();
   let next = 1;
   socket.on('message', (data) => {
@@ -240,13 +240,18 @@ export default async function main(args: string[]): Promise<void> {
       await bounded(`calls over ${connections} connection(s)`, 4 * seconds + 120, async () => {
         const bareClients = await Promise.all(Array.from({ length: connections }, () => bareClient(bare.url)));
         const rpcClients = await Promise.all(Array.from({ length: connections }, () => connect(a.url)));
+        // The same bare client against the RPC server: the server's share of the difference.
+        const rawRpcClients = await Promise.all(Array.from({ length: connections }, () => bareClient(`${a.url.replace(/^http/, 'ws')}/api/rpc`, { 'x-fusion-api-token': apiKey })));
         try {
           const baseline = await throughput(connections, seconds, (i) => bareClients[i]!.call({ n: 1 }));
           const candidate = await throughput(connections, seconds, (i) => rpcClients[i]!.call('echo', { n: 1 }));
-          rows.push(comparisonRow(`calls/s, ${connections} connection(s), 50 in flight`, { baseline, candidate, unit: 'calls/s', target: 0.8 }));
+          const serverOnly = await throughput(connections, seconds, (i) => rawRpcClients[i]!.call({ n: 1 }));
+          rows.push(comparisonRow(`calls/s, ${connections} connection(s), 50 in flight in all, FusionRpcClient → FusionRpcAPI`, { baseline, candidate, unit: 'calls/s', target: 0.8 }));
+          rows.push(comparisonRow(`calls/s, ${connections} connection(s), 50 in flight in all, bare ws client → FusionRpcAPI`, { baseline, candidate: serverOnly, unit: 'calls/s', target: 0.8 }));
         } finally {
           await closeAll(bareClients);
           await closeAll(rpcClients);
+          await closeAll(rawRpcClients);
         }
       });
     }
