@@ -10,6 +10,7 @@
  * (FUSION_BENCH_PG_URL), fresh schemas, dropped at the end.
  */
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -354,6 +355,12 @@ export default async function main(args: string[]): Promise<void> {
     failure = error;
     console.error(error);
     notes.push(`FAILED: ${error instanceof Error ? error.message : String(error)}`);
+    // The servers' own account (their logs are removed when they close).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const server of [a, b]) {
+      const errors = (await readFile(server.logFile, 'utf8').catch(() => '')).split('\n').filter((line) => /"level":(50|60)/.test(line));
+      for (const line of errors.slice(0, 5)) notes.push(`server error: ${line.slice(0, 600)}`);
+    }
   } finally {
     await bare.close();
     await a.close();

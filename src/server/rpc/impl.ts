@@ -316,7 +316,11 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
         to = next.id;
       }
       const { routed, answers } = await this.#ask(to, method, params, deadline, true);
-      if (routed.length === 0) break;
+      if (routed.length === 0) {
+        if (typeof to !== 'string') break; // nobody at all
+        tried.add(to); // gone between the listing and the delivery: the next one
+        continue;
+      }
       for (const id of routed) tried.add(id);
       const answer = answers[0];
       if (answer === undefined) throw protocolError.timeout(seconds);
