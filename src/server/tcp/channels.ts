@@ -110,7 +110,6 @@ export class TcpChannels {
     try {
       result = await hub.join(channel, member, connection.identity, null);
     } catch (error) {
-      if (member.channels.size === 0 && this.#members.get(connection.id) === member) this.#members.delete(connection.id);
       if (connection.closed) throw closedError(connection);
       throw error;
     }
@@ -129,7 +128,6 @@ export class TcpChannels {
   async leave(connection: FusionTcpConnection, channel: string): Promise<boolean> {
     const member = this.#members.get(connection.id);
     if (member === undefined || !member.channels.delete(channel)) return false;
-    if (member.channels.size === 0) this.#members.delete(connection.id);
     const hub = this.#hub?.() ?? null;
     if (hub === null) return true;
     await hub.leave(channel, member);
@@ -138,6 +136,7 @@ export class TcpChannels {
 
   /** Drops a closed connection from every room of this instance (its member rows go with its registry row). */
   forget(connection: FusionTcpConnection): void {
+    // The one place a member leaves the map (not leave: a join in flight on another channel would be orphaned).
     const member = this.#members.get(connection.id);
     if (member === undefined) return;
     this.#members.delete(connection.id);
