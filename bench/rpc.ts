@@ -10,6 +10,7 @@
  * (FUSION_BENCH_PG_URL), fresh schemas, dropped at the end.
  */
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -118,8 +119,8 @@ interface BareClient {
  * as the upgrade answer (the first version of this bench attached it after `open` and lost
  * that frame, which is why the reverse-request stage hung).
  */
-async function bareClient(url: string): Promise<BareClient> {
-  const socket = new WebSocket(url);
+async function bareClient(url: string, headers: Record<string, string> = {}): Promise<BareClient> {
+  const socket = new WebSocket(url, { headers });
   const pending = new Map<number, (value: unknown) => void>();
   let next = 1;
   socket.on('message', (data) => {
@@ -240,13 +241,18 @@ export default async function main(args: string[]): Promise<void> {
       await bounded(`calls over ${connections} connection(s)`, 4 * seconds + 120, async () => {
         const bareClients = await Promise.all(Array.from({ length: connections }, () => bareClient(bare.url)));
         const rpcClients = await Promise.all(Array.from({ length: connections }, () => connect(a.url)));
+        // The same bare client against the RPC server: the server's share of the difference.
+        const rawRpcClients = await Promise.all(Array.from({ length: connections }, () => bareClient(`${a.url.replace(/^http/, 'ws')}/api/rpc`, { 'x-fusion-api-token': apiKey })));
         try {
           const baseline = await throughput(connections, seconds, (i) => bareClients[i]!.call({ n: 1 }));
           const candidate = await throughput(connections, seconds, (i) => rpcClients[i]!.call('echo', { n: 1 }));
-          rows.push(comparisonRow(`calls/s, ${connections} connection(s), 50 in flight`, { baseline, candidate, unit: 'calls/s', target: 0.8 }));
+          const serverOnly = await throughput(connections, seconds, (i) => rawRpcClients[i]!.call({ n: 1 }));
+          rows.push(comparisonRow(`calls/s, ${connections} connection(s), 50 in flight in all, FusionRpcClient → FusionRpcAPI`, { baseline, candidate, unit: 'calls/s', target: 0.8 }));
+          rows.push(comparisonRow(`calls/s, ${connections} connection(s), 50 in flight in all, bare ws client → FusionRpcAPI`, { baseline, candidate: serverOnly, unit: 'calls/s', target: 0.8 }));
         } finally {
           await closeAll(bareClients);
           await closeAll(rpcClients);
+          await closeAll(rawRpcClients);
         }
       });
     }
@@ -349,6 +355,12 @@ export default async function main(args: string[]): Promise<void> {
     failure = error;
     console.error(error);
     notes.push(`FAILED: ${error instanceof Error ? error.message : String(error)}`);
+    // The servers' own account (their logs are removed when they close).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const server of [a, b]) {
+      const errors = (await readFile(server.logFile, 'utf8').catch(() => '')).split('\n').filter((line) => /"level":(50|60)/.test(line));
+      for (const line of errors.slice(0, 5)) notes.push(`server error: ${line.slice(0, 600)}`);
+    }
   } finally {
     await bare.close();
     await a.close();

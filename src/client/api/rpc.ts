@@ -373,6 +373,8 @@ export class FusionRpcClient<D = UntypedRpc> {
     const hello = new Promise<unknown>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, timer: undefined });
     });
+    // If the socket closed already, the write below throws and 'close' rejects `hello` later: not unhandled.
+    hello.catch(() => undefined);
     this.#write({ jsonrpc: '2.0', id, method: 'rpc.hello', params: { protocol: 1, codec: options.codec ?? 'json', ...(options.clientType ? { client_type: options.clientType } : {}) } });
     const answer = (await hello) as { connection: string; identity: Record<string, unknown> };
     this.#connectionId = answer.connection;

@@ -22,7 +22,7 @@ import { listenToStorage } from '../event/notification-channel.js';
 import type { NotificationChannel, NotificationChannelOptions } from '../event/notification-channel.js';
 import type { FusionStorage } from '../storage/storage.js';
 import { CoalescedRun } from './coalesced-run.js';
-import { CONNECTION_MESSAGE_TABLE, CONNECTION_MIGRATION, CONNECTION_TABLE, applyOwnMigrations } from './tables.js';
+import { CONNECTION_MESSAGE_TABLE, CONNECTION_TABLE } from './tables.js';
 
 /** What carries a connection. */
 export type ConnectionKind = 'rpc' | 'tcp';
@@ -228,10 +228,9 @@ export class ConnectionRegistry {
     return this.#local.size;
   }
 
-  /** Creates the tables if needed, LISTENs, drains what waits for this instance, starts the heartbeat. */
+  /** LISTENs, drains what waits for this instance, starts the heartbeat (the storage is migrated: its tables are framework migrations). */
   async start(): Promise<void> {
     if (this.#started) return;
-    await applyOwnMigrations(this.#storage, [CONNECTION_MIGRATION]);
     this.#listener = await listenToStorage(
       this.#storage,
       this.channel,

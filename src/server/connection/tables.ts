@@ -1,13 +1,15 @@
 /**
- * The connection registry's tables (migration `fusion/connection_0001`). The registry applies
- * its own migration when it starts (under the storage's migration lock), so the framework's
- * migration list stays untouched and a database without a registry never gets these tables.
+ * The connection registry's tables (migration `fusion/connection_0001`, one of the framework's
+ * migrations: `storage.migrate()` applies it with the others, as servers do at start).
  */
 import type { Knex } from 'knex';
-import { applyMigrations } from '../storage/migrations.js';
-import type { StorageMigration } from '../storage/migrations.js';
-import { MIGRATION_LOCK_KEY } from '../storage/knex-storage.js';
-import type { FusionStorage } from '../storage/storage.js';
+
+/** A StorageMigration (declared here by shape: storage/migrations.ts imports this file). */
+interface ConnectionMigration {
+  readonly name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
 
 /** One row per live connection, on every instance. */
 export const CONNECTION_TABLE = 'fusion_connection';
@@ -15,7 +17,7 @@ export const CONNECTION_TABLE = 'fusion_connection';
 export const CONNECTION_MESSAGE_TABLE = 'fusion_connection_message';
 
 /** Creates the registry's tables. */
-export const CONNECTION_MIGRATION: StorageMigration = {
+export const CONNECTION_MIGRATION: ConnectionMigration = {
   name: 'fusion/connection_0001',
   async up(knex: Knex) {
     await knex.schema.createTable(CONNECTION_TABLE, (t) => {
@@ -46,10 +48,3 @@ export const CONNECTION_MIGRATION: StorageMigration = {
     await knex.schema.dropTableIfExists(CONNECTION_TABLE);
   },
 };
-
-/** Applies `migrations` not yet recorded, holding the lock `storage.migrate()` holds. */
-export async function applyOwnMigrations(storage: FusionStorage, migrations: readonly StorageMigration[]): Promise<void> {
-  await storage.withAdvisoryLock(MIGRATION_LOCK_KEY, async () => {
-    await applyMigrations(storage.knex, migrations, storage.schema);
-  });
-}

@@ -4,12 +4,15 @@
  * requests and routes their answers, and writes frames through `beforeSend` with a bound on
  * what the peer has not read (1013 past it).
  */
+import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
 import type { FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import type { Identity } from '../../concept/index.js';
 import { fusionSerializer } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
 import type { FusionLogger } from '../../helper/logging.js';
+import { recordSpanError, withSpan } from '../../helper/telemetry.js';
 import type { ChannelSubscriber, JoinResult } from './channels.js';
 import type { FusionRpcConfig } from './config.js';
 import type { RpcCodecName, RpcConnectionInfo } from './define.js';
@@ -287,6 +290,28 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
     this.#inFlight.set(key as number | string, controller);
     const seconds = registered.timeout ?? this.#host.config.callTimeout;
     const timer = setTimeout(() => controller.abort(protocolError.timeout(seconds)), seconds * 1000);
+    // A root span per call: the socket's events would otherwise inherit the long-finished upgrade request's trace.
+    await withSpan('fusion.rpc.call', this.#callAttributes(method, id), (span) => this.#run(registered, frame, id, controller, span), { kind: SpanKind.SERVER, parent: ROOT_CONTEXT }).finally(() => {
+      clearTimeout(timer);
+      this.#inFlight.delete(key as number | string);
+      if (this.#inFlight.size === 0) this.#drained?.();
+    });
+  }
+
+  #callAttributes(method: string, id: number | string | null | undefined): Attributes {
+    return {
+      'rpc.system': 'jsonrpc',
+      'rpc.method': method,
+      ...(id === undefined || id === null ? {} : { 'rpc.jsonrpc.request_id': String(id) }),
+      'fusion.rpc.connection': this.id,
+      'enduser.id': this.identity.username,
+      ...(this.clientType === null ? {} : { 'fusion.rpc.client_type': this.clientType }),
+    };
+  }
+
+  /** Runs a registered method and answers (errors answer with their frame; -32603 also marks `span` failed). */
+  async #run(registered: RegisteredMethod, frame: RpcRequestFrame, id: number | string | null | undefined, controller: AbortController, span: Span): Promise<void> {
+    const method = frame.method;
     try {
       if (registered.clientTypes !== undefined && (this.clientType === null || !registered.clientTypes.includes(this.clientType))) {
         throw new FusionError('FUSION_ERR_FORBIDDEN', `${method} is for client types ${registered.clientTypes.join(', ')} (declare yours with rpc.hello)`);
@@ -300,11 +325,12 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : error;
       if (id !== undefined) this.#error(id, reason);
-      if (toRpcError(reason).code === -32603) this.#host.logger.error({ err: error, method, connection: this.id }, 'rpc: a method failed');
-    } finally {
-      clearTimeout(timer);
-      this.#inFlight.delete(key as number | string);
-      if (this.#inFlight.size === 0) this.#drained?.();
+      const code = toRpcError(reason).code;
+      span.setAttribute('rpc.jsonrpc.error_code', code);
+      if (code === -32603) {
+        recordSpanError(span, error);
+        this.#host.logger.error({ err: error, method, connection: this.id }, 'rpc: a method failed');
+      }
     }
   }
 

@@ -6,16 +6,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import websocket from '@fastify/websocket';
+import { SpanKind } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Identity } from '../../concept/index.js';
 import { FUSION_ERRORS, FusionError, isFusionError } from '../../helper/errors.js';
 import type { FusionErrorCode } from '../../helper/errors.js';
+import { withSpan } from '../../helper/telemetry.js';
 import { every } from '../../helper/timer.js';
 import { FusionAPI } from '../api.js';
-import type { ConnectionRegistry } from '../connection/registry.js';
+import type { ConnectionRegistry, ConnectionSelector } from '../connection/registry.js';
 import { acquireConnectionRegistry, releaseConnectionRegistry } from '../connection/shared.js';
-import { applyOwnMigrations } from '../connection/tables.js';
 import type { NotificationChannelOptions } from '../event/notification-channel.js';
 import type { FusionHost } from '../host.js';
 import { registerBuiltinMethods } from './builtins.js';
@@ -31,7 +32,6 @@ import { registerMethod } from './methods.js';
 import type { RegisteredMethod } from './methods.js';
 import { CLOSE_CODES, RpcError, protocolError } from './protocol.js';
 import type { RpcErrorObject } from './protocol.js';
-import { RPC_MIGRATION } from './tables.js';
 import { credentialHeaders, issueTicket, redeemTicket } from './tickets.js';
 import { openApiTransform } from '../route-openapi.js';
 import type { SwaggerTransform } from '../route-openapi.js';
@@ -225,7 +225,6 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
     const registry = await acquireConnectionRegistry(server, { lease: config.lease, ...(listen ? { listen } : {}) });
     this.#registry = registry;
     this.#registryHost = server;
-    await applyOwnMigrations(server.storage, [RPC_MIGRATION]);
     const hub = new ChannelHub({ storage: server.storage, logger: server.logger, ...(listen ? { listen } : {}) });
     await hub.start();
     this.#hub = hub;
@@ -285,49 +284,96 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
   }
 
   /**
-   * Calls `method` on the client(s) of `username`, wherever connected: `first` resolves with
-   * the answer (a client error rejects with it), `all` with every connection's answer; no
-   * connection anywhere: `{delivered: false, reason: 'offline'}`; no answer in time: -32008.
+   * Calls `method` on the client(s) of `username`, wherever connected: `first` asks one
+   * connection (this instance's first), and when it is gone or does not handle `method`, the
+   * next, and resolves with the first answer (a client error rejects with it); `all` resolves
+   * with every connection's answer; no connection anywhere (or every one gone before it
+   * answered): `{delivered: false, reason: 'offline'}`; no answer in time: -32008.
    */
   async reverseRequest(username: string, method: string, params: unknown = {}, options: ReverseRequestOptions = {}): Promise<unknown> {
-    const { registry } = this.#started();
-    const seconds = options.timeout ?? this.config.callTimeout;
     const target = options.target ?? 'first';
     if (target !== 'first' && target !== 'all') throw new TypeError(`reverseRequest: target must be 'first' or 'all', got ${JSON.stringify(target)}`);
+    const attributes = { 'rpc.system': 'jsonrpc', 'rpc.method': method, 'enduser.id': username, 'fusion.rpc.target': target };
+    return withSpan(
+      'fusion.rpc.reverse_request',
+      attributes,
+      async (span) => {
+        const result = await this.#reverseRequest(username, method, params, target, options.timeout ?? this.config.callTimeout);
+        const offline = typeof result === 'object' && result !== null && (result as Partial<ReverseOffline>).delivered === false;
+        span.setAttribute('fusion.rpc.outcome', offline ? 'offline' : 'answered');
+        return result;
+      },
+      { kind: SpanKind.CLIENT },
+    );
+  }
+
+  async #reverseRequest(username: string, method: string, params: unknown, target: 'first' | 'all', seconds: number): Promise<unknown> {
+    const { registry } = this.#started();
+    const deadline = Date.now() + seconds * 1000;
+    const offline: ReverseOffline = { delivered: false, reason: 'offline' };
+    if (target === 'all') {
+      const { routed, answers } = await this.#ask({ username, kind: 'rpc' }, method, params, deadline, false);
+      if (routed.length === 0) return offline;
+      const missing = routed.filter((id) => !answers.some((a) => a.connection === id));
+      return [
+        ...answers,
+        ...missing.map((connection) => ({ connection, error: { code: -32008, message: `no answer within ${seconds} s`, data: { code: 'FUSION_ERR_TIMEOUT' } } })),
+      ];
+    }
+    const tried = new Set<string>();
+    let refusal: RpcErrorObject | null = null;
+    for (let attempt = 0; ; attempt++) {
+      let to: string | ConnectionSelector = { username, kind: 'rpc' };
+      if (attempt > 0) {
+        // The user's other connections, this instance's first (no storage round trip to reach them).
+        const next = (await registry.list({ username, kind: 'rpc' }))
+          .filter((record) => !tried.has(record.id))
+          .sort((x, y) => Number(registry.isLocal(y.id)) - Number(registry.isLocal(x.id)))[0];
+        if (next === undefined) break;
+        to = next.id;
+      }
+      const { routed, answers } = await this.#ask(to, method, params, deadline, true);
+      if (routed.length === 0) {
+        if (typeof to !== 'string') break; // nobody at all
+        tried.add(to); // gone between the listing and the delivery: the next one
+        continue;
+      }
+      for (const id of routed) tried.add(id);
+      const answer = answers[0];
+      if (answer === undefined) throw protocolError.timeout(seconds);
+      if (answer.error === undefined) return answer.result;
+      if (!isNextConnectionWorthTrying(answer.error)) throw reverseError(answer.error);
+      if (answer.error.code === -32601) refusal = answer.error;
+      if (Date.now() >= deadline) throw protocolError.timeout(seconds);
+    }
+    // Nobody left to ask: gone everywhere is offline; connections that do not handle the method say so.
+    if (refusal !== null) throw reverseError(refusal);
+    return offline;
+  }
+
+  /** Delivers one reverse request and waits until every connection it reached answered or `deadline` passed. */
+  async #ask(to: string | ConnectionSelector, method: string, params: unknown, deadline: number, first: boolean): Promise<{ routed: string[]; answers: ReverseAnswer[] }> {
+    const registry = this.registry;
     const rid = randomUUID();
     const answers: ReverseAnswer[] = [];
     let done!: () => void;
     const finished = new Promise<void>((resolve) => {
       done = resolve;
     });
-    const waiter: ReverseWaiter = { expected: Number.POSITIVE_INFINITY, answers, done };
-    this.#waiters.set(rid, waiter);
+    this.#waiters.set(rid, { expected: Number.POSITIVE_INFINITY, answers, done });
     let timer: NodeJS.Timeout | undefined;
     try {
-      const routed = await registry.deliver({ username, kind: 'rpc' }, { rid, from: registry.instanceId, method, params }, { first: target === 'first' });
-      if (routed.length === 0) return { delivered: false, reason: 'offline' } satisfies ReverseOffline;
-      waiter.expected = routed.length;
+      const routed = await registry.deliver(to, { rid, from: registry.instanceId, method, params }, { first });
+      if (routed.length === 0) return { routed, answers };
+      this.#waiters.get(rid)!.expected = routed.length;
       if (answers.length >= routed.length) done();
-      const timedOut = await Promise.race([
-        finished.then(() => false),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), seconds * 1000);
+      await Promise.race([
+        finished,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
         }),
       ]);
-      if (target === 'first') {
-        const answer = answers[0];
-        if (answer === undefined || timedOut) throw protocolError.timeout(seconds);
-        if (answer.error !== undefined) {
-          const code = answer.error.data?.code;
-          throw new RpcError(answer.error.code, typeof code === 'string' && code in FUSION_ERRORS ? (code as FusionErrorCode) : 'FUSION_ERR_BAD_RESPONSE', answer.error.message);
-        }
-        return answer.result;
-      }
-      const missing = routed.filter((id) => !answers.some((a) => a.connection === id));
-      return [
-        ...answers,
-        ...missing.map((connection) => ({ connection, error: { code: -32008, message: `no answer within ${seconds} s`, data: { code: 'FUSION_ERR_TIMEOUT' } } })),
-      ];
+      return { routed, answers: [...answers] };
     } finally {
       clearTimeout(timer);
       this.#waiters.delete(rid);
@@ -519,6 +565,18 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
     const connections = [...this.#connections.values()];
     await Promise.allSettled(connections.map((connection) => connection.shutdown(CLOSE_CODES.goingAway, 'the server is shutting down', SHUTDOWN_GRACE_MS)));
   }
+}
+
+/** True when a `first` reverse request should go on to the user's next connection: this one is gone or does not handle the method. */
+function isNextConnectionWorthTrying(error: RpcErrorObject): boolean {
+  const code = error.data?.code;
+  return error.code === -32601 || code === 'FUSION_ERR_RPC_CANCELLED' || code === 'FUSION_ERR_CONNECTION';
+}
+
+/** The RpcError a client's error answer rejects a reverse request with. */
+function reverseError(error: RpcErrorObject): RpcError {
+  const code = error.data?.code;
+  return new RpcError(error.code, typeof code === 'string' && code in FUSION_ERRORS ? (code as FusionErrorCode) : 'FUSION_ERR_BAD_RESPONSE', error.message);
 }
 
 /** The identity each accepted upgrade was authenticated as (preValidation → handler). */

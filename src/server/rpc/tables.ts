@@ -1,13 +1,19 @@
 /**
- * The RPC API's tables (migration `fusion/rpc_0001`, applied by the API when it starts, after
+ * The RPC API's tables (migration `fusion/rpc_0001`, one of the framework's migrations, after
  * the connection registry's): channels (replay horizon), their messages (ids from one
  * sequence, allocated under the channel row's lock so they commit in id order per channel),
  * members (rows of the registry's connections: a swept connection leaves its channels) and
  * one-use tickets.
  */
 import type { Knex } from 'knex';
-import type { StorageMigration } from '../storage/migrations.js';
 import { CONNECTION_TABLE } from '../connection/tables.js';
+
+/** A StorageMigration (declared here by shape: storage/migrations.ts imports this file). */
+interface RpcMigration {
+  readonly name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
 
 /** One row per channel ever written to: `pruned_through` is the replay horizon. */
 export const CHANNEL_TABLE = 'fusion_rpc_channel';
@@ -19,7 +25,7 @@ export const CHANNEL_MEMBER_TABLE = 'fusion_rpc_member';
 export const TICKET_TABLE = 'fusion_rpc_ticket';
 
 /** Creates the RPC tables. */
-export const RPC_MIGRATION: StorageMigration = {
+export const RPC_MIGRATION: RpcMigration = {
   name: 'fusion/rpc_0001',
   async up(knex: Knex) {
     await knex.schema.createTable(CHANNEL_TABLE, (t) => {

@@ -7,6 +7,8 @@ import type { Knex } from 'knex';
 import { FusionError } from '../../helper/errors.js';
 import { ANALYSIS_MIGRATION } from '../analyzer/migration.js';
 import { CLOUD_MIGRATION } from '../cloud/migration.js';
+import { CONNECTION_MIGRATION } from '../connection/tables.js';
+import { RPC_MIGRATION } from '../rpc/tables.js';
 
 /** One schema change. `name` is recorded once applied; never rename or edit an applied one. */
 export interface StorageMigration {
@@ -180,6 +182,11 @@ export const FUSION_MIGRATIONS: readonly StorageMigration[] = [
   },
   // Analyses (src/server/analyzer); pg-boss keeps its own tables in their own schema, under its own versioned migrations.
   ANALYSIS_MIGRATION,
+  // The connection registry (RPC and TCP connections of every instance) and the RPC channels
+  // and tickets. Until 2026-12-06 their APIs applied these at start under the same names, so
+  // databases that have them already skip them.
+  CONNECTION_MIGRATION,
+  RPC_MIGRATION,
 ];
 
 /** Checks a migration list: every entry has a non-empty unique name and an `up` function. */

@@ -76,6 +76,28 @@ describeStorage('rpc reverse requests and channels on two instances', (getStorag
     await expect(a.rpc.reverseRequest('alice', 'ui.unknown', {})).rejects.toMatchObject({ rpcCode: -32601 });
   });
 
+  it("with target 'first', goes on to the user's next connection when one does not handle the method or is gone", async () => {
+    const lacking = await user(a, 'bob'); // this instance's first connection of bob: no handler
+    const leaving = await user(a, 'bob'); // closes instead of answering
+    let leavingAsked = 0;
+    leaving.handle('ui.confirm', () => {
+      leavingAsked++;
+      void leaving.close();
+      return new Promise(() => undefined);
+    });
+    const onB = await user(b, 'bob');
+    onB.handle('ui.confirm', () => 'yes from B');
+    expect(await a.rpc.reverseRequest('bob', 'ui.confirm', {}, { timeout: 20 })).toBe('yes from B');
+    expect(leavingAsked).toBe(1);
+    // Still connected, but none handles it: the refusal; none connected: offline.
+    await onB.close();
+    await until(async () => (await a.rpc.registry.list({ username: 'bob' })).length === 1, 'only the lacking connection left');
+    await expect(a.rpc.reverseRequest('bob', 'ui.confirm', {}, { timeout: 20 })).rejects.toMatchObject({ rpcCode: -32601 });
+    await lacking.close();
+    await until(async () => (await a.rpc.registry.list({ username: 'bob' })).length === 0, 'bob gone');
+    expect(await a.rpc.reverseRequest('bob', 'ui.confirm', {}, { timeout: 20 })).toEqual({ delivered: false, reason: 'offline' });
+  });
+
   it("asks every connection of the user with target 'all', on both instances", async () => {
     const onA = await user(a, 'bob');
     const onB = await user(b, 'bob');

@@ -100,6 +100,26 @@ describeStorage(
   { migrations: SERVICE_MIGRATIONS },
 );
 
+describeStorage('storage: the connection and RPC tables, once applied by their APIs', (getStorage) => {
+  it('are framework migrations now; a database where the APIs applied them at start keeps its rows', async () => {
+    const storage = getStorage();
+    const names = FUSION_MIGRATIONS.map((m) => m.name);
+    expect(names.slice(-2)).toEqual(['fusion/connection_0001', 'fusion/rpc_0001']);
+    expect(await tableExists(storage.knex, 'fusion_connection')).toBe(true);
+    expect(await tableExists(storage.knex, 'fusion_rpc_member')).toBe(true);
+    // The old way: the framework list without them, then each API applied its own at start (same names).
+    await storage.knex.raw('DROP TABLE fusion_rpc_ticket, fusion_rpc_member, fusion_rpc_message, fusion_rpc_channel, fusion_connection_message, fusion_connection');
+    await storage.knex(MIGRATIONS_TABLE).whereIn('name', ['fusion/connection_0001', 'fusion/rpc_0001']).delete();
+    await applyMigrations(storage.knex, FUSION_MIGRATIONS.slice(0, -2), storage.schema);
+    await applyMigrations(storage.knex, FUSION_MIGRATIONS.slice(-2, -1), storage.schema);
+    await applyMigrations(storage.knex, FUSION_MIGRATIONS.slice(-1), storage.schema);
+    await storage.knex.raw(`INSERT INTO fusion_rpc_channel (name, pruned_through) VALUES ('room/kept', 7)`);
+    await storage.migrate();
+    expect(await storage.knex('fusion_rpc_channel').select('name', 'pruned_through')).toEqual([{ name: 'room/kept', pruned_through: expect.anything() }]);
+    expect((await appliedNames(storage.knex)).filter((name) => name.endsWith('_0001') && /connection|rpc/.test(name))).toEqual(['fusion/connection_0001', 'fusion/rpc_0001']);
+  });
+}, { logger: quietLogger });
+
 describeStorage('storage: migration failures', (getStorage) => {
   it('rolls back a failing migration and applies it once fixed', async () => {
     const storage = getStorage();
