@@ -1,5 +1,8 @@
-// `fusion analyzer NAME`: two processes sharing the work, and a worker SIGKILLed mid-analysis.
+// `fusion analyzer NAME`: two processes sharing the work, a worker SIGKILLed mid-analysis, --metrics-port.
+import { readFile, writeFile } from 'node:fs/promises';
 import { expect, it } from '@jest/globals';
+import { request } from 'undici';
+import { sample } from '../server/metrics/scrape.js';
 import { describeRoles, fusion, until, waitForOutput } from './role-helpers.js';
 
 /** Analyses counted across two processes (issue 11): alone, this test took 15 s at load 6.3 on 2 cores; the bounds allow 20 times that. */
@@ -42,4 +45,19 @@ describeRoles('fusion analyzer (separate processes, PostgreSQL)', (suite) => {
     last.process.kill('SIGTERM');
     expect(await last.exited).toBe(0);
   }, 240_000);
+
+  it('--metrics-port serves the metrics of the analyzer process (the queue depth shows its running analysis)', async () => {
+    const key = 'analyzer-metrics-scrape-key-0123456789ab';
+    const config = suite().config.replace(/\.yaml$/, '-metrics.yaml');
+    await writeFile(config, `${await readFile(suite().config, 'utf8')}metrics: { enabled: true }\nauth: { clients: [{ name: prometheus, key: ${key} }] }\n`);
+    const [guid] = await suite().queue('hold', 1);
+    const worker = fusion(['analyzer', 'hold', '--config', config, '--metrics-port', '0']);
+    await waitForOutput(worker, `holding ${guid}`, 90_000);
+    const url = /metrics at (\S+)/.exec(worker.stdout)?.[1];
+    const answer = await request(url!, { headers: { 'x-fusion-api-token': key } });
+    expect(answer.statusCode).toBe(200);
+    expect(sample(await answer.body.text(), 'fusion_analysis_queue_depth', { analyzer: 'hold', status: 'processing' })).toBe(1);
+    worker.process.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+  }, 120_000);
 });

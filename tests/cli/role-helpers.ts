@@ -31,11 +31,11 @@ export interface Child {
 
 const children: Child[] = [];
 
-/** Starts `fusion ARGS` from the sources (killed by the suite's afterAll). */
-export function fusion(args: string[]): Child {
+/** Starts `fusion ARGS` from the sources, `env` added to the environment (killed by the suite's afterAll). */
+export function fusion(args: string[], env: Record<string, string> = {}): Child {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: ROOT,
-    env: { ...process.env, FUSION_DEBUG: '', FUSION_LOGFILE: '' },
+    env: { ...process.env, FUSION_DEBUG: '', FUSION_LOGFILE: '', ...env },
   });
   const entry: Child = { process: child, stdout: '', stderr: '', exited: new Promise((resolve) => child.on('close', resolve)) };
   child.stdout.on('data', (chunk: Buffer) => (entry.stdout += chunk.toString()));

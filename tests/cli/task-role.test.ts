@@ -1,6 +1,11 @@
-// `fusion task NAME`: --once exit codes, a singleton across two processes and its takeover after SIGKILL; `fusion serve` runs the serve tasks.
+// `fusion task NAME`: --once exit codes, a singleton across two processes and its takeover after SIGKILL; `fusion serve` runs the serve tasks; --metrics-port.
+import { readFile, writeFile } from 'node:fs/promises';
 import { expect, it } from '@jest/globals';
+import { request } from 'undici';
+import { sample } from '../server/metrics/scrape.js';
 import { describeRoles, fusion, until, waitForOutput } from './role-helpers.js';
+
+const SCRAPE_KEY = 'role-metrics-scrape-key-0123456789abcdef';
 
 describeRoles('fusion task (separate processes, PostgreSQL)', (suite) => {
   it('task --once: exit 0 when the run succeeds, 1 when it fails, 2 without a NAME', async () => {
@@ -51,4 +56,40 @@ describeRoles('fusion task (separate processes, PostgreSQL)', (suite) => {
     expect(before).toEqual([]);
   }, 120_000);
 
+  it('--metrics-port serves fusion_task_runs_total of the task process at /api/metrics, authorized like any route, and nothing else', async () => {
+    const config = suite().config.replace(/\.yaml$/, '-metrics.yaml');
+    await writeFile(config, `${await readFile(suite().config, 'utf8')}metrics: { enabled: true }\nauth: { clients: [{ name: prometheus, key: ${SCRAPE_KEY} }] }\n`);
+    const task = fusion(['task', 'beat', '--config', config, '--metrics-port', '0']);
+    await waitForOutput(task, 'started');
+    const url = /metrics at (\S+)/.exec(task.stdout)?.[1];
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/metrics$/);
+    const get = async (target: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> => {
+      const answer = await request(target, { headers });
+      return { status: answer.statusCode, text: await answer.body.text() };
+    };
+    const runs = async (): Promise<number> => sample((await get(url!, { 'x-fusion-api-token': SCRAPE_KEY })).text, 'fusion_task_runs_total', { task: 'beat', outcome: 'success' }) ?? 0;
+    await until('two counted runs of beat', async () => (await runs()) >= 2);
+    const earlier = await runs();
+    await until('the counter to move on', async () => (await runs()) > earlier);
+    const anonymous = await get(url!);
+    expect(anonymous.status).toBe(401);
+    expect(JSON.parse(anonymous.text)).toMatchObject({ status: 401, code: 'FUSION_ERR_UNAUTHORIZED' });
+    const other = await get(url!.replace('/api/metrics', '/api/info'), { 'x-fusion-api-token': SCRAPE_KEY });
+    expect(other.status).toBe(404);
+    expect(JSON.parse(other.text)).toMatchObject({ status: 404, code: 'FUSION_ERR_NOT_FOUND' });
+    task.process.kill('SIGTERM');
+    expect(await task.exited).toBe(0);
+  }, 120_000);
+
+  it('--metrics-port is refused (exit 2) without metrics.enabled, with --once, or with a bad port', async () => {
+    const disabled = fusion(['task', 'beat', '--config', suite().config, '--metrics-port', '0']);
+    expect(await disabled.exited).toBe(2);
+    expect(disabled.stderr).toContain('metrics: { enabled: true }');
+    const once = fusion(['task', 'succeed', '--once', '--config', suite().config, '--metrics-port', '0']);
+    expect(await once.exited).toBe(2);
+    expect(once.stderr).toContain('cannot go with --once');
+    const bad = fusion(['analyzer', 'count', '--config', suite().config, '--metrics-port', 'http']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr).toContain('--metrics-port must be a port number');
+  }, 120_000);
 });

@@ -6,14 +6,17 @@ import { readAnalyzersConfig } from '../../server/analyzer/config.js';
 import { FusionAnalyzerPool } from '../../server/analyzer/pool.js';
 import { EXIT_USAGE } from '../command.js';
 import type { FusionCommand } from '../command.js';
+import { parseMetricsPort, startRoleMetrics } from './role-metrics.js';
 import { parseRoleArguments, roleFail, startRole, stopOnSignals } from './role.js';
 
-const USAGE = 'fusion analyzer NAME --config FILE [--workers N] [--storage-url URL]';
+const USAGE = 'fusion analyzer NAME --config FILE [--workers N] [--metrics-port PORT] [--storage-url URL]';
 
 /** Runs `fusion analyzer`. */
 export async function runAnalyzer(args: readonly string[]): Promise<number | void> {
-  const parsed = parseRoleArguments('analyzer', USAGE, args, { workers: { type: 'string' } });
+  const parsed = parseRoleArguments('analyzer', USAGE, args, { workers: { type: 'string' }, 'metrics-port': { type: 'string' } });
   if (typeof parsed === 'number') return parsed;
+  const metricsPort = parseMetricsPort(parsed.values['metrics-port']);
+  if (typeof metricsPort === 'string') return roleFail('analyzer', `${metricsPort}\nusage: ${USAGE}`, EXIT_USAGE);
   let workers: number | undefined;
   if (parsed.values.workers !== undefined) {
     workers = Number(parsed.values.workers);
@@ -22,6 +25,8 @@ export async function runAnalyzer(args: readonly string[]): Promise<number | voi
   const role = await startRole('analyzer', parsed);
   if (typeof role === 'number') return role;
   const { server, analyzers } = role;
+  const metrics = await startRoleMetrics('analyzer', server, metricsPort);
+  if (typeof metrics === 'number') return metrics;
   const analyzer = analyzers.find((candidate) => candidate.info.name === parsed.name);
   let pool: FusionAnalyzerPool;
   try {
@@ -29,10 +34,14 @@ export async function runAnalyzer(args: readonly string[]): Promise<number | voi
     pool = new FusionAnalyzerPool({ host: server, analyzer, config: readAnalyzersConfig(server.config), ...(workers === undefined ? {} : { workers }) });
     await pool.start();
   } catch (error) {
+    await metrics?.close();
     await server.close().catch(() => undefined);
     return roleFail('analyzer', (error as Error).message, EXIT_USAGE);
   }
-  stopOnSignals(server, () => pool.stop());
+  stopOnSignals(server, async () => {
+    await pool.stop();
+    await metrics?.close();
+  });
   process.stdout.write(`fusion analyzer: ${analyzer.info.name} started\n`);
 }
 

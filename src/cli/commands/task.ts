@@ -1,19 +1,25 @@
 /**
  * `fusion task NAME --config FILE [--once]`: runs one task of the service module (on its
  * schedule until SIGINT/SIGTERM, or once and exit 0 when it succeeded, 1 when it failed).
+ * Its runs are counted in `fusion_task_runs_total`, served with `--metrics-port`.
  */
 import { FusionTaskRunner } from '../../server/task/runner.js';
 import { synchronizerTask } from '../../server/task/synchronizer.js';
+import { countTaskRuns } from '../../server/task/task-metrics.js';
 import { EXIT_USAGE } from '../command.js';
 import type { FusionCommand } from '../command.js';
+import { parseMetricsPort, startRoleMetrics } from './role-metrics.js';
 import { parseRoleArguments, roleFail, startRole, stopOnSignals } from './role.js';
 
-const USAGE = 'fusion task NAME --config FILE [--once] [--storage-url URL]';
+const USAGE = 'fusion task NAME --config FILE [--once] [--metrics-port PORT] [--storage-url URL]';
 
 /** Runs `fusion task`. */
 export async function runTask(args: readonly string[]): Promise<number | void> {
-  const parsed = parseRoleArguments('task', USAGE, args, { once: { type: 'boolean' } });
+  const parsed = parseRoleArguments('task', USAGE, args, { once: { type: 'boolean' }, 'metrics-port': { type: 'string' } });
   if (typeof parsed === 'number') return parsed;
+  const metricsPort = parseMetricsPort(parsed.values['metrics-port']);
+  if (typeof metricsPort === 'string') return roleFail('task', `${metricsPort}\nusage: ${USAGE}`, EXIT_USAGE);
+  if (metricsPort !== undefined && parsed.values.once) return roleFail('task', `--metrics-port serves a running task: it cannot go with --once\nusage: ${USAGE}`, EXIT_USAGE);
   const role = await startRole('task', parsed);
   if (typeof role === 'number') return role;
   const { server } = role;
@@ -25,6 +31,7 @@ export async function runTask(args: readonly string[]): Promise<number | void> {
     return roleFail('task', `the service has no task named ${JSON.stringify(parsed.name)}; its tasks: ${tasks.map((t) => t.name).join(', ') || 'none'}`, EXIT_USAGE);
   }
   const runner = new FusionTaskRunner({ storage: server.storage, logger: server.logger.child({ module: 'task' }) }).register(task);
+  countTaskRuns(runner, server.metrics);
   if (parsed.values.once) {
     try {
       return (await runner.runOnce(task.name)) ? 0 : 1;
@@ -33,7 +40,12 @@ export async function runTask(args: readonly string[]): Promise<number | void> {
       await server.close();
     }
   }
-  stopOnSignals(server, () => runner.stop());
+  const metrics = await startRoleMetrics('task', server, metricsPort);
+  if (typeof metrics === 'number') return metrics;
+  stopOnSignals(server, async () => {
+    await runner.stop();
+    await metrics?.close();
+  });
   await runner.start();
   process.stdout.write(`fusion task: ${task.name} started (${task.on}${task.singleton ? ', singleton' : ''})\n`);
 }

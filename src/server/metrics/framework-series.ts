@@ -1,6 +1,6 @@
 /**
- * The framework's own series besides requests, read when scraped: open SSE connections of this
- * instance (the event API), and the webhook tables shared by every instance (deliveries by
+ * The framework's own series besides requests, read when scraped: open SSE connections and
+ * open RPC connections of this instance (the event and RPC APIs), and the webhook tables shared by every instance (deliveries by
  * status, `pending` being the backlog; disabled endpoints). The webhook attempt counter is
  * kept by the dispatcher itself (delivery-telemetry.ts).
  */
@@ -8,12 +8,28 @@ import { FusionEventAPI } from '../event/impl.js';
 import { DELIVERY_TABLE, ENDPOINT_TABLE } from '../event/webhook/delivery-rows.js';
 import type { DeliveryStatus } from '../event/webhook/delivery-rows.js';
 import type { FusionHost } from '../host.js';
+import { FusionRpcAPI } from '../rpc/impl.js';
 import type { FusionMetrics } from './registry.js';
 
 const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'delivered', 'failed', 'disabled'];
 
-/** Registers the SSE and webhook series on `metrics` (when the event API is mounted on `host`). */
+/** Registers the series of the APIs mounted on `host`: RPC connections, SSE and webhook series. */
 export function registerFrameworkSeries(metrics: FusionMetrics, host: FusionHost): void {
+  registerRpcSeries(metrics, host);
+  registerEventSeries(metrics, host);
+}
+
+function registerRpcSeries(metrics: FusionMetrics, host: FusionHost): void {
+  const rpc = host.findApi(FusionRpcAPI);
+  if (rpc === undefined) return;
+  metrics.gauge({
+    name: 'fusion_rpc_connections',
+    help: 'Open JSON-RPC WebSocket connections on this instance',
+    collect: (gauge) => gauge.set(rpc.connectionCount),
+  });
+}
+
+function registerEventSeries(metrics: FusionMetrics, host: FusionHost): void {
   const events = host.findApi(FusionEventAPI);
   if (events === undefined) return;
   metrics.gauge({

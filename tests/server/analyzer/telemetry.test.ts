@@ -23,9 +23,26 @@ import { describeStorage } from '../../helpers/storage.js';
 import { silenceAudit, until } from '../event/helpers.js';
 import { descendsFrom, parentOf, useInMemorySdk } from '../telemetry/otel-sdk.js';
 
+/** A promise and its resolve function. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
+/** Holds the 'gated' analyzer inside process() until released (renewed by each test using it). */
+let gate = { entered: deferred(), release: deferred() };
+
 const analyzers: FusionAnalyzer[] = [
   { info: new AnalyzerInfo({ name: 'traced' }), process: () => withSpan('inner-work', {}, () => undefined) },
   { info: new AnalyzerInfo({ name: 'failing' }), process: async () => Promise.reject(new Error('bad input')) },
+  {
+    info: new AnalyzerInfo({ name: 'gated' }),
+    process: async () => {
+      gate.entered.resolve();
+      await gate.release.promise;
+    },
+  },
 ];
 
 /** The value of `name{labels}` in a Prometheus text exposition (undefined when absent). */
@@ -57,24 +74,31 @@ describeStorage('analysis and task telemetry', (getStorage) => {
       await rm(directory, { recursive: true, force: true });
     });
 
-    async function runQueued(name: string): Promise<Analysis> {
+    async function runQueued(name: string, whileRunning: () => Promise<void> = async () => undefined): Promise<Analysis> {
       const pool = new FusionAnalyzerPool({ host: t.server, analyzer: analyzers.find((a) => a.info.name === name)!, config: api.config, workers: 1 });
       const finished = once(pool, 'finished', { signal: AbortSignal.timeout(30_000) });
       await pool.start();
       try {
+        await whileRunning();
         return (await finished)[0] as Analysis;
       } finally {
         await pool.stop();
       }
     }
 
+    /** fusion_analysis_queue_depth of `analyzer`, by status. */
+    async function depths(analyzer: string): Promise<Record<string, number | undefined>> {
+      const text = await t.server.metrics.text();
+      return Object.fromEntries(['pending', 'queued', 'extracting', 'processing'].map((status) => [status, sample(text, 'fusion_analysis_queue_depth', { analyzer, status })]));
+    }
+
     it('an analysis runs in a fusion.analysis.run span of the trace of the request that queued it; the queue depth is counted', async () => {
       const caseObj = await t.clients.service.case.createCase({ name: 'traced' });
       await client.queueAnalysis(caseObj.guid, 'traced');
-      const depth = sample(await t.server.metrics.text(), 'fusion_analysis_queue_depth', { analyzer: 'traced' });
-      expect([depth, sample(await t.server.metrics.text(), 'fusion_analysis_queue_depth', { analyzer: 'failing' })]).toEqual([1, 0]);
+      expect(await depths('traced')).toEqual({ pending: 0, queued: 1, extracting: 0, processing: 0 });
+      expect(await depths('failing')).toEqual({ pending: 0, queued: 0, extracting: 0, processing: 0 });
       expect((await runQueued('traced')).status).toBe('success');
-      expect(sample(await t.server.metrics.text(), 'fusion_analysis_queue_depth', { analyzer: 'traced' })).toBe(0);
+      expect(await depths('traced')).toEqual({ pending: 0, queued: 0, extracting: 0, processing: 0 });
       await until(() => spans('fusion.analysis.run').length === 1, 10_000, 'the analysis span');
       const [run] = spans('fusion.analysis.run');
       const queueing = recorder.spans().find((span) => span.name === 'request' && span.attributes['http.request.method'] === 'PUT' && String(span.attributes['http.route']).includes('/analysis/'));
@@ -85,6 +109,22 @@ describeStorage('analysis and task telemetry', (getStorage) => {
       expect(run!.attributes).toMatchObject({ 'fusion.analyzer': 'traced', 'fusion.case.guid': caseObj.guid, 'fusion.analysis.attempt': 1, 'fusion.analysis.outcome': 'success' });
       const [inner] = spans('inner-work');
       expect(parentOf(inner!)).toBe(run!.spanContext().spanId);
+    });
+
+    it('the queue depth shows a running analysis under its status (processing), not as waiting', async () => {
+      gate = { entered: deferred(), release: deferred() };
+      const caseObj = await t.clients.service.case.createCase({ name: 'gated' });
+      await client.queueAnalysis(caseObj.guid, 'gated');
+      const analysis = await runQueued('gated', async () => {
+        await gate.entered.promise;
+        try {
+          expect(await depths('gated')).toEqual({ pending: 0, queued: 0, extracting: 0, processing: 1 });
+        } finally {
+          gate.release.resolve();
+        }
+      });
+      expect(analysis.status).toBe('success');
+      expect(await depths('gated')).toEqual({ pending: 0, queued: 0, extracting: 0, processing: 0 });
     });
 
     it('a failed analysis ends its span with status ERROR and the error', async () => {
