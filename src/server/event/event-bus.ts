@@ -211,5 +211,7 @@ export class EventBus {
       // Every id <= target is committed (or rolled back) by now: nothing below it can appear later.
       if (!catchUp && target > this.#lastSeen) this.#lastSeen = target;
     }
+    // A notification of a row read already (the poke and the LISTEN of the notifying instance) woke nothing.
+    this.#wokeAt = 0;
   }
 }

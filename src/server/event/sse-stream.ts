@@ -6,9 +6,12 @@
  * reader never holds memory or slows the others. Messages written in one tick (the rows of one
  * bus batch, a backlog page) go to the socket as one chunk at the end of that tick: one write
  * through the stream layers instead of one per message, which is what a busy fan-out spends
- * its CPU on.
+ * its CPU on. Once fastify has sent the headers and the body holds nothing, chunks skip the
+ * PassThrough and go to the response directly (same order: the body is empty), unless an
+ * onSend hook encodes the body (Content-Encoding set), which only the PassThrough goes through.
  */
 import { PassThrough } from 'node:stream';
+import type { Writable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { formatSseComment } from '../../helper/sse.js';
 
@@ -46,6 +49,8 @@ export class SseStream {
   readonly #flushTick = (): void => this.#writeTick();
   #closed = false;
   #started = false;
+  /** True once chunks go to the response itself (see #target). */
+  #direct = false;
 
   constructor(reply: FastifyReply, options: SseStreamOptions) {
     this.#reply = reply;
@@ -98,8 +103,9 @@ export class SseStream {
     this.#tick = '';
     this.#tickCount = 0;
     if (count === 0 || this.closed) return;
-    if (this.#queue.length === 0 && !this.#body.writableNeedDrain) {
-      this.#body.write(chunk);
+    const target = this.#target();
+    if (this.#queue.length === 0 && !target.writableNeedDrain) {
+      target.write(chunk);
       return;
     }
     this.#queue.push(chunk);
@@ -110,14 +116,15 @@ export class SseStream {
   /** Resolves once nothing waits in the queue (or the stream is over). */
   async drained(): Promise<void> {
     this.#writeTick();
-    while (!this.closed && (this.#queue.length > 0 || this.#body.writableNeedDrain)) {
+    while (!this.closed && (this.#queue.length > 0 || this.#target().writableNeedDrain)) {
+      const target = this.#target();
       await new Promise<void>((resolve) => {
         const done = (): void => {
-          this.#body.off('drain', done);
+          target.off('drain', done);
           this.#reply.raw.off('close', done);
           resolve();
         };
-        this.#body.once('drain', done);
+        target.once('drain', done);
         this.#reply.raw.once('close', done);
       });
     }
@@ -125,14 +132,17 @@ export class SseStream {
 
   /** Writes a keep-alive comment when nothing waits already. */
   ping(): void {
-    if (!this.closed && this.#queue.length === 0 && this.#tickCount === 0 && !this.#body.writableNeedDrain) this.#body.write(formatSseComment('ping'));
+    if (this.closed || this.#queue.length > 0 || this.#tickCount > 0) return;
+    const target = this.#target();
+    if (!target.writableNeedDrain) target.write(formatSseComment('ping'));
   }
 
   /** Ends the stream after what is queued (server shutdown). */
   end(): void {
     if (this.closed) return;
     this.#writeTick();
-    for (const chunk of this.#queue.splice(0)) this.#body.write(chunk);
+    const target = this.#started ? this.#target() : this.#body;
+    for (const chunk of this.#queue.splice(0)) target.write(chunk);
     this.#queueCounts.length = 0;
     this.#queuedMessages = 0;
     if (this.#started) {
@@ -171,10 +181,23 @@ export class SseStream {
   }
 
   #flush(): void {
-    while (this.#queue.length > 0 && !this.#body.writableNeedDrain && !this.closed) {
-      this.#body.write(this.#queue.shift()!);
+    const target = this.#target();
+    while (this.#queue.length > 0 && !target.writableNeedDrain && !this.closed) {
+      target.write(this.#queue.shift()!);
       this.#queuedMessages -= this.#queueCounts.shift()!;
     }
+  }
+
+  /** The response once the body has handed everything to it (and no encoding is applied), else the body. */
+  #target(): Writable {
+    if (this.#direct) return this.#reply.raw;
+    const raw = this.#reply.raw;
+    if (!this.#started || !raw.headersSent || this.#body.readableLength > 0 || this.#body.writableLength > 0 || raw.getHeader('content-encoding') !== undefined) {
+      return this.#body;
+    }
+    this.#direct = true;
+    raw.on('drain', () => this.#flush());
+    return raw;
   }
 
   #finish(reason: SseCloseReason): void {
