@@ -7,6 +7,11 @@
  *   - two instances: notify() on A, the subscribers on B (the event crosses LISTEN/NOTIFY).
  * Servers run in child processes (node --import tsx); this process holds the subscribers (plain
  * undici streams). Targets (DESIGN §7): p99 < 50 ms on one instance, < 150 ms across two.
+ * Besides latency it reports each server's CPU time (process.cpuUsage, user + system) per
+ * delivered event (events x subscribers), which a loaded machine disturbs less than wall time,
+ * and, from the bus's diagnostics channel (BUS_BATCH_CHANNEL) on the subscribers' server, where
+ * an event's time goes: notify on A to the wake-up of B's bus (insert, commit, NOTIFY, LISTEN),
+ * the row fetch, the hand-over to the 1,000 streams, and from there to the last subscriber.
  * Run: `npm run bench -- sse [--connections 1000]`.
  */
 import type { ServerResponse } from 'node:http';
@@ -28,8 +33,21 @@ const SCHEMA_ENV = 'FUSION_BENCH_SSE_SCHEMA';
 const KEY_ENV = 'FUSION_BENCH_SSE_KEY';
 
 type Role = 'bare' | 'fusion';
-type ToChild = { type: 'create-case' } | { type: 'emit'; caseGuid: string; count: number; intervalMs: number };
-type FromChild = { type: 'ready'; url: string } | { type: 'created'; caseGuid: string } | { type: 'emitted' };
+type ToChild = { type: 'create-case' } | { type: 'emit'; caseGuid: string; count: number; intervalMs: number } | { type: 'stats' };
+type FromChild =
+  | { type: 'ready'; url: string }
+  | { type: 'created'; caseGuid: string }
+  | { type: 'emitted' }
+  | { type: 'stats'; cpuMicros: number; batches: BatchTiming[] };
+/** BusBatchTiming as it crosses IPC. */
+interface BatchTiming {
+  wokeAt: number;
+  fetchedAt: number;
+  fannedOutAt: number;
+  rows: number;
+  firstId: string;
+  lastId: string;
+}
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -39,6 +57,7 @@ async function serve(role: Role): Promise<void> {
   let url: string;
   let publish: (caseGuid: string, ext: Record<string, unknown>) => Promise<void>;
   let createCase: () => Promise<string>;
+  const batches: BatchTiming[] = [];
   if (role === 'bare') {
     const { default: Fastify } = await import('fastify');
     const streams = new Set<ServerResponse>();
@@ -61,6 +80,11 @@ async function serve(role: Role): Promise<void> {
     createCase = async () => 'bare';
   } else {
     const { setAuditSink } = await import('../src/helper/tracing.js');
+    const { BUS_BATCH_CHANNEL } = await import('../src/server/event/event-bus.js');
+    BUS_BATCH_CHANNEL.subscribe((message) => {
+      const { wokeAt, fetchedAt, fannedOutAt, rows, firstId, lastId } = message as BatchTiming;
+      batches.push({ wokeAt, fetchedAt, fannedOutAt, rows, firstId, lastId });
+    });
     const { Case } = await import('../src/concept/index.js');
     const { startFusionServer, benchAuthSection } = await import('./lib/fusion.js');
     setAuditSink({ info: () => undefined, warn: () => undefined }); // 1,000 subscriptions: keep the log small
@@ -93,6 +117,11 @@ async function serve(role: Role): Promise<void> {
       void createCase().then((caseGuid) => send({ type: 'created', caseGuid }));
       return;
     }
+    if (message.type === 'stats') {
+      const cpu = process.cpuUsage();
+      send({ type: 'stats', cpuMicros: cpu.user + cpu.system, batches: batches.splice(0) });
+      return;
+    }
     void (async () => {
       for (let seq = 0; seq < message.count; seq++) {
         const started = now();
@@ -120,6 +149,8 @@ async function subscribe(url: string, path: string, headers: Record<string, stri
   const pool = new Pool(url, { connections: count, bodyTimeout: 0, headersTimeout: 60_000 });
   const latencies: number[] = [];
   const received = new Array<number>(count).fill(0);
+  /** Per event id: when it was sent (before notify) and when its last subscriber got it. */
+  const byId = new Map<string, { sentAt: number; lastAt: number }>();
   const bodies: { destroy(): void }[] = [];
   let subscribed = 0;
   const open = async (index: number): Promise<void> => {
@@ -145,7 +176,13 @@ async function subscribe(url: string, path: string, headers: Record<string, stri
         const sent = /"sent_at":\s*([\d.]+)/.exec(message);
         if (!seq || !sent) continue;
         received[index]!++;
-        if (Number(seq[1]) >= WARMUP) latencies.push(at - Number(sent[1]));
+        if (Number(seq[1]) < WARMUP) continue;
+        latencies.push(at - Number(sent[1]));
+        const id = /^id: (\d+)/m.exec(message)?.[1];
+        if (id === undefined) continue;
+        const seen = byId.get(id);
+        if (seen === undefined) byId.set(id, { sentAt: Number(sent[1]), lastAt: at });
+        else if (at > seen.lastAt) seen.lastAt = at;
       }
     });
     response.body.on('error', () => undefined);
@@ -155,6 +192,7 @@ async function subscribe(url: string, path: string, headers: Record<string, stri
   return {
     latencies,
     received,
+    byId,
     async close() {
       for (const body of bodies) body.destroy();
       await pool.destroy();
@@ -174,6 +212,34 @@ interface Scenario {
   p99: number;
   max: number;
   delivered: number;
+  /** Server CPU µs per delivered event: the notifying server, and the subscribers' server when it is another. */
+  cpuNotifier: number;
+  cpuServer: number | null;
+}
+
+/** `p50 / p99` of `values` in ms. */
+function spread(values: number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  return `${percentile(sorted, 50).toFixed(1)} / ${percentile(sorted, 99).toFixed(1)}`;
+}
+
+/** Prints where the events' time went on the subscribers' server (one row per batch of the bus). */
+function printStages(batches: readonly BatchTiming[], byId: ReadonlyMap<string, { sentAt: number; lastAt: number }>): void {
+  const stages = { wake: [] as number[], fetch: [] as number[], handOver: [] as number[], toLast: [] as number[] };
+  for (const batch of batches) {
+    // The bus woke for the batch's first row; its last row reached the last subscriber last.
+    const first = byId.get(batch.firstId);
+    const last = byId.get(batch.lastId);
+    if (first === undefined || last === undefined) continue; // warm-up, or an event of another category
+    stages.wake.push(batch.wokeAt - first.sentAt);
+    stages.fetch.push(batch.fetchedAt - batch.wokeAt);
+    stages.handOver.push(batch.fannedOutAt - batch.fetchedAt);
+    stages.toLast.push(last.lastAt - batch.fannedOutAt);
+  }
+  const multi = batches.filter((batch) => batch.rows > 1).length;
+  console.log(`    where the time goes (p50 / p99 ms over ${stages.wake.length} batches, ${multi} of them with several rows):`);
+  console.log(`      notify() called -> bus woken (insert, commit, NOTIFY, LISTEN): ${spread(stages.wake)}`);
+  console.log(`      row fetch: ${spread(stages.fetch)}; hand-over to the streams: ${spread(stages.handOver)}; then to the last subscriber: ${spread(stages.toLast)}`);
 }
 
 async function runScenario(
@@ -187,15 +253,33 @@ async function runScenario(
   count: number,
 ): Promise<Scenario> {
   const subscribers = await subscribe(server.url, path, headers, count);
+  const other = server === notifier ? null : server;
   try {
+    const notifierBefore = await notifier.ask({ type: 'stats' }, 'stats');
+    const serverBefore = await other?.ask({ type: 'stats' }, 'stats');
     await notifier.ask({ type: 'emit', caseGuid, count: WARMUP + EVENTS, intervalMs: INTERVAL_MS }, 'emitted');
     const deadline = Date.now() + 60_000;
     const expected = count * (WARMUP + EVENTS);
     const total = (): number => subscribers.received.reduce((a, b) => a + b, 0);
     while (total() < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const notifierAfter = await notifier.ask({ type: 'stats' }, 'stats');
+    const serverAfter = await other?.ask({ type: 'stats' }, 'stats');
+    const delivered = Math.max(1, total());
     const sorted = [...subscribers.latencies].sort((a, b) => a - b);
-    const result = { name, target, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN, delivered: total() / expected };
-    console.log(`  ${name}: p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, max ${result.max.toFixed(1)} ms, delivered ${(result.delivered * 100).toFixed(1)}%`);
+    const result: Scenario = {
+      name,
+      target,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      max: sorted.at(-1) ?? Number.NaN,
+      delivered: total() / expected,
+      cpuNotifier: (notifierAfter.cpuMicros - notifierBefore.cpuMicros) / delivered,
+      cpuServer: serverAfter && serverBefore ? (serverAfter.cpuMicros - serverBefore.cpuMicros) / delivered : null,
+    };
+    const cpu = result.cpuServer === null ? `${result.cpuNotifier.toFixed(2)} µs` : `A ${result.cpuNotifier.toFixed(2)} + B ${result.cpuServer.toFixed(2)} µs`;
+    console.log(`  ${name}: p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, max ${result.max.toFixed(1)} ms, delivered ${(result.delivered * 100).toFixed(1)}%, server CPU per delivered event ${cpu}`);
+    const batches = (serverAfter ?? notifierAfter).batches;
+    if (batches.length > 0) printStages(batches, subscribers.byId);
     return result;
   } finally {
     await subscribers.close();
@@ -235,11 +319,12 @@ export default async function main(args: string[]): Promise<void> {
   console.log('');
   console.log(
     markdownTable(
-      ['scenario', 'p50 (ms)', 'p99 (ms)', 'max (ms)', 'delivered', 'target', 'met'],
+      ['scenario', 'p50 (ms)', 'p99 (ms)', 'max (ms)', 'delivered', 'server CPU µs / delivered event', 'target', 'met'],
       results.map((r) => {
         const limit = /< (\d+)/.exec(r.target);
         const met = limit ? (r.p99 < Number(limit[1]) && r.delivered === 1 ? 'yes' : 'no') : '';
-        return [r.name, r.p50.toFixed(1), r.p99.toFixed(1), r.max.toFixed(1), `${(r.delivered * 100).toFixed(1)}%`, r.target, met];
+        const cpu = r.cpuServer === null ? r.cpuNotifier.toFixed(2) : `${(r.cpuNotifier + r.cpuServer).toFixed(2)} (A ${r.cpuNotifier.toFixed(2)}, B ${r.cpuServer.toFixed(2)})`;
+        return [r.name, r.p50.toFixed(1), r.p99.toFixed(1), r.max.toFixed(1), `${(r.delivered * 100).toFixed(1)}%`, cpu, r.target, met];
       }),
     ),
   );

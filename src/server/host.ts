@@ -56,6 +56,8 @@ export interface RouteSpec<Pub extends boolean = boolean, P extends readonly str
   description?: string;
   /** OpenAPI tags; default: the path segment after /api/. */
   tags?: string[];
+  /** The body is taken as raw bytes by the route's own content-type parser (uploads): no JSON body errors are documented. */
+  rawBody?: boolean;
   /** Codes the handler itself may raise; those the spec implies (auth, GUIDs, body, case) are added (route-errors.ts). */
   errors?: readonly FusionErrorCode[];
   /** Media type of the 200 answer when it is not the JSON envelope (e.g. 'text/event-stream'), for the OpenAPI document. */

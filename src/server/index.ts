@@ -81,8 +81,8 @@ export { parseWebhookConfig, DEFAULT_WEBHOOK_CONFIG, validateWebhookUrl, MAX_WEB
 export { WebhookDispatcher, createWebhookDispatcher, AddressPolicy, DELIVERY_TABLE, ENDPOINT_TABLE } from './event/webhook/index.js';
 export type { FusionWebhookConfig, WebhookDispatcherOptions, WebhookHost, DeliveryStatus } from './event/webhook/index.js';
 // events (storage-backed bus, SSE with resume and presence)
-export { FusionEventAPI, EVENT_DEFAULTS, parseEventConfig, readEventConfig, PRUNE_LOCK_KEY, SSE_HEADERS, eventChannelName, listenToStorage } from './event/index.js';
-export type { FusionEventAPIOptions, NotifyOptions, EventClass, FusionEventConfig, EventSink, StoredEvent, PruneResult, NotificationChannelOptions } from './event/index.js';
+export { FusionEventAPI, EVENT_DEFAULTS, parseEventConfig, readEventConfig, PRUNE_LOCK_KEY, SSE_HEADERS, eventChannelName, listenToStorage, BUS_BATCH_CHANNEL } from './event/index.js';
+export type { FusionEventAPIOptions, NotifyOptions, EventClass, FusionEventConfig, EventSink, StoredEvent, PruneResult, NotificationChannelOptions, BusBatchTiming } from './event/index.js';
 // connection registry (live connections of every instance, delivery across instances)
 export { ConnectionRegistry, connectionChannelName, CONNECTION_TABLE, CONNECTION_MESSAGE_TABLE, CONNECTION_MIGRATION } from './connection/index.js';
 export type { ConnectionKind, ConnectionRecord, ConnectionRegistryOptions, ConnectionSelector, ConnectionDeliveryHandler, InstanceMessageHandler, NewConnection, DeliverOptions } from './connection/index.js';

@@ -9,7 +9,7 @@ import type { RouteSpec } from './host.js';
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /** The spec fields the derivation reads (RouteSpec, or what a hand-built route declares). */
-export type RouteErrorSpec = Pick<RouteSpec, 'method' | 'params' | 'public' | 'deleteOp' | 'caseOpenCheck' | 'body' | 'query' | 'errors'>;
+export type RouteErrorSpec = Pick<RouteSpec, 'method' | 'params' | 'public' | 'deleteOp' | 'caseOpenCheck' | 'body' | 'query' | 'rawBody' | 'errors'>;
 
 /** Every FUSION_ERR_* code the route described by `spec` can answer, ordered by status then code. */
 export function routeErrorCodes(spec: RouteErrorSpec): FusionErrorCode[] {
@@ -19,8 +19,9 @@ export function routeErrorCodes(spec: RouteErrorSpec): FusionErrorCode[] {
   if (spec.body !== undefined || spec.query !== undefined) codes.add('FUSION_ERR_VALIDATION');
   const methods = Array.isArray(spec.method) ? spec.method : [spec.method];
   if (methods.some((method) => BODY_METHODS.has(String(method).toUpperCase()))) {
-    // The body parsers run for every route that may carry a body (body-parsers.ts, request-timeouts.ts).
-    for (const code of ['FUSION_ERR_BAD_JSON', 'FUSION_ERR_BODY_TOO_LARGE', 'FUSION_ERR_UNSUPPORTED_MEDIA_TYPE', 'FUSION_ERR_REQUEST_TIMEOUT'] as const) codes.add(code);
+    // The JSON body parsers run for every route that may carry a body (body-parsers.ts), the body idle timeout too (request-timeouts.ts).
+    codes.add('FUSION_ERR_REQUEST_TIMEOUT');
+    if (spec.rawBody !== true) for (const code of ['FUSION_ERR_BAD_JSON', 'FUSION_ERR_BODY_TOO_LARGE', 'FUSION_ERR_UNSUPPORTED_MEDIA_TYPE'] as const) codes.add(code);
   }
   if (spec.public !== true) {
     for (const code of ['FUSION_ERR_UNAUTHORIZED', 'FUSION_ERR_FORBIDDEN', 'FUSION_ERR_IDP_UNAVAILABLE'] as const) codes.add(code);

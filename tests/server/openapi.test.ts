@@ -139,7 +139,11 @@ describe('the OpenAPI document of a server with every built-in API', () => {
     const create = doc.paths['/api/case']!.post!;
     expect(codesOf(create.responses['409'])).toEqual(['FUSION_ERR_CASE_EXISTS']);
     expect(create.responses['404']).toBeUndefined();
-    expect(codesOf(doc.paths['/api/cloud/file/{*}']!.put!.responses['413'])).toEqual(['FUSION_ERR_BODY_TOO_LARGE', 'FUSION_ERR_CLOUD_QUOTA', 'FUSION_ERR_CLOUD_TOO_LARGE']);
+    // A raw upload: the cloud's own limits, no JSON body errors.
+    const upload = doc.paths['/api/cloud/file/{*}']!.put!;
+    expect(codesOf(upload.responses['413'])).toEqual(['FUSION_ERR_CLOUD_QUOTA', 'FUSION_ERR_CLOUD_TOO_LARGE']);
+    expect(upload.responses['415']).toBeUndefined();
+    expect(codesOf(upload.responses['400'])).not.toContain('FUSION_ERR_BAD_JSON');
   });
 
   it('documents login (Set-Cookie, 429 with Retry-After) and the SSE stream (text/event-stream, Last-Event-ID)', () => {

@@ -128,6 +128,7 @@ export function addCloudRoutes(app: FastifyInstance, host: FusionHost, deps: Clo
       {
         method: 'PUT',
         operation: 'cloud_write_file',
+        rawBody: true,
         errors: ['FUSION_ERR_BAD_REQUEST', 'FUSION_ERR_CLOUD_EXISTS', 'FUSION_ERR_CLOUD_TOO_LARGE', 'FUSION_ERR_CLOUD_QUOTA', 'FUSION_ERR_LOCK_TIMEOUT'],
         query: { type: 'object', properties: { overwrite: flag } }, summary: 'Upload a cloud file (raw body, streamed)' },
       async (request, reply, who, path) => {

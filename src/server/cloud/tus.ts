@@ -126,6 +126,7 @@ const TUS_SCHEMA = { summary: 'Resumable uploads (tus 1.0.0: creation, terminati
 const TUS_DOC = openApiTransform({
   method: TUS_METHODS,
   public: true,
+  rawBody: true,
   errors: [...CLOUD_ERRORS, 'FUSION_ERR_CLOUD_EXISTS', 'FUSION_ERR_CLOUD_TOO_LARGE', 'FUSION_ERR_CLOUD_QUOTA', 'FUSION_ERR_CLOUD_UPLOAD'],
 });
 

@@ -7,6 +7,7 @@
  * connection the bus catches up the same way. With no local subscriber, no row is read.
  */
 import { createHash } from 'node:crypto';
+import { channel } from 'node:diagnostics_channel';
 import { PubSub } from '../../helper/pubsub.js';
 import { formatSseMessage } from '../../helper/sse.js';
 import type { FusionLogger } from '../../helper/logging.js';
@@ -21,6 +22,26 @@ export interface BusEvent extends EventRow {
   /** `id: <id>\ndata: <document>\n\n`. */
   readonly frame: string;
 }
+
+/** One batch the bus read and fanned out, as BUS_BATCH_CHANNEL reports it (times: performance.timeOrigin + now(), ms). */
+export interface BusBatchTiming {
+  /** When the first notification (or poke) of this batch arrived. */
+  readonly wokeAt: number;
+  /** When its rows were read. */
+  readonly fetchedAt: number;
+  /** When every local subscriber had been handed them. */
+  readonly fannedOutAt: number;
+  readonly rows: number;
+  /** Ids of the first and last row read (decimal; '' when none). */
+  readonly firstId: string;
+  readonly lastId: string;
+  readonly subscribers: number;
+}
+
+/** diagnostics_channel where the bus reports each batch (BusBatchTiming); silent, and free, without subscribers. */
+export const BUS_BATCH_CHANNEL = channel('fusion.event-bus.batch');
+
+const clock = (): number => performance.timeOrigin + performance.now();
 
 /** Receives the events of one case. */
 export type BusListener = (event: BusEvent) => void;
@@ -58,6 +79,8 @@ export class EventBus {
   #listener: NotificationChannel | null = null;
   #lastSeen = 0n;
   #wanted = 0n;
+  /** When the oldest notification not yet read arrived (0: none waits). */
+  #wokeAt = 0;
   #catchUp = false;
   #pumping: Promise<void> | null = null;
   #closed = false;
@@ -111,6 +134,7 @@ export class EventBus {
   /** Wakes the bus as a notification for `id` would (the notifying instance calls it after commit). */
   poke(id: bigint): void {
     if (id > this.#wanted) this.#wanted = id;
+    if (this.#wokeAt === 0 && BUS_BATCH_CHANNEL.hasSubscribers) this.#wokeAt = clock();
     this.#pump();
   }
 
@@ -161,16 +185,33 @@ export class EventBus {
         continue;
       }
       for (;;) {
+        const wokeAt = this.#wokeAt;
+        this.#wokeAt = 0;
         const rows = await fetchEventsAfter(this.#storage.knex, this.#lastSeen, this.#batchSize);
+        const fetchedAt = wokeAt === 0 ? 0 : clock();
         for (const row of rows) {
           if (row.id <= this.#lastSeen) continue; // never twice, never backwards
           this.#lastSeen = row.id;
           this.#topics.publish(row.caseGuid, toBusEvent(row));
+        }
+        if (wokeAt !== 0 && BUS_BATCH_CHANNEL.hasSubscribers) {
+          const timing: BusBatchTiming = {
+            wokeAt,
+            fetchedAt,
+            fannedOutAt: clock(),
+            rows: rows.length,
+            firstId: rows[0]?.id.toString() ?? '',
+            lastId: rows.at(-1)?.id.toString() ?? '',
+            subscribers: this.#topics.count(),
+          };
+          BUS_BATCH_CHANNEL.publish(timing);
         }
         if (rows.length < this.#batchSize || this.#closed) break;
       }
       // Every id <= target is committed (or rolled back) by now: nothing below it can appear later.
       if (!catchUp && target > this.#lastSeen) this.#lastSeen = target;
     }
+    // A notification of a row read already (the poke and the LISTEN of the notifying instance) woke nothing.
+    this.#wokeAt = 0;
   }
 }

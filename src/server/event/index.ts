@@ -4,8 +4,8 @@ export type { EventClass, FusionEventAPIOptions, NotifyOptions } from './impl.js
 export { EVENT_DEFAULTS, parseEventConfig, readEventConfig } from './config.js';
 export type { FusionEventConfig, ReadEventConfigOptions } from './config.js';
 export type { EventSink, StoredEvent } from './event-sink.js';
-export { EventBus, eventChannelName } from './event-bus.js';
-export type { BusEvent, BusListener, EventBusOptions } from './event-bus.js';
+export { BUS_BATCH_CHANNEL, EventBus, eventChannelName } from './event-bus.js';
+export type { BusBatchTiming, BusEvent, BusListener, EventBusOptions } from './event-bus.js';
 export { EVENT_TABLE, HORIZON_TABLE } from './event-log.js';
 export { PRESENCE_TABLE } from './presence.js';
 export { PRUNE_LOCK_KEY } from './prune-task.js';

@@ -1,7 +1,7 @@
 /**
  * Creates the PGlite instance behind `memory://` and `pglite://DIR`: a new database starts
- * from a cached dump (pglite-template.ts) and writes the dumps missing; every instance runs
- * with small shared buffers.
+ * from a cached dump (pglite-template.ts), extracted onto the disk for a new directory
+ * (pglite-untar.ts), and writes the dumps missing; every instance runs with small shared buffers.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { PGliteOptions } from '@electric-sql/pglite';
 import { dropPgliteTemplate, pgliteCacheDir, readPgliteTemplate, savePgliteTemplate } from './pglite-template.js';
 import type { PgliteTemplateKind } from './pglite-template.js';
+import { extractPgliteDump } from './pglite-untar.js';
 
 /**
  * PGlite's start parameters with 16 MB of shared buffers instead of PostgreSQL's 128 MB: the
@@ -69,7 +70,9 @@ export async function createPglite(
     const dump = await readPgliteTemplate(template, cacheDir);
     if (dump === undefined) continue;
     try {
-      const pglite = await start({ ...(dir === undefined ? {} : { dataDir: dir }), loadDataDir: dump });
+      // An empty directory gets the files on disk first: PGlite then starts as on an existing one.
+      if (dir !== undefined && wasEmpty) await extractPgliteDump(dump, dir);
+      const pglite = await start(dir === undefined ? { loadDataDir: dump } : wasEmpty ? { dataDir: dir } : { dataDir: dir, loadDataDir: dump });
       return template.kind === 'migrated' ? { pglite } : { pglite, afterFirstMigration: save(pglite, migrated) };
     } catch (error) {
       // A damaged or foreign dump: forget it and try the next way, on a clean directory.

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -96,6 +96,26 @@ describe('PGlite dumps for new embedded databases', () => {
       } finally {
         await fromNewDump.close();
       }
+    },
+    SLOW_MS,
+  );
+
+  it(
+    'falls back for a new directory too when the dump does not extract, and leaves the directory usable',
+    async () => {
+      const migrated = (await dumps()).find((name) => name.includes('-migrated-'));
+      expect(migrated).toBeDefined();
+      await writeFile(join(cache, migrated!), 'not a tarball');
+      const dir = join(tmp, 'damaged-new-dir');
+      const storage = await openStorage(`pglite://${dir}`, { logger: quietLogger, migrations: [notesMigration] });
+      try {
+        await storage.migrate();
+        expect(await storage.knex.schema.hasTable('notes_note')).toBe(true);
+      } finally {
+        await storage.close();
+      }
+      expect(await dumps()).toContain(migrated);
+      expect((await readFile(join(cache, migrated!))).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b])); // gzip again
     },
     SLOW_MS,
   );
