@@ -93,7 +93,7 @@ describe('FusionServer', () => {
     expect(Object.keys(ok.properties)).toEqual(['status', 'data', 'count']);
     const error = doc.paths['/api/probe/echo']!.post!.responses['400']!.content['application/json']!.schema;
     expect(error.allOf[0]).toEqual({ $ref: '#/components/schemas/ErrorEnvelope' });
-    expect(Object.keys(doc.components.schemas.ErrorEnvelope!.properties)).toEqual(['status', 'message', 'code', 'request_id']);
+    expect(Object.keys(doc.components.schemas.ErrorEnvelope!.properties)).toEqual(['status', 'message', 'code', 'request_id', 'retry_after']);
     const docs = await fetch(`${h.url}/api/docs/`);
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain('swagger');
