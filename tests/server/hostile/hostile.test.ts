@@ -6,12 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { Case } from '../../../src/concept/index.js';
-import type { KnexStorage } from '../../../src/server/storage/knex-storage.js';
 import type { TestServer } from '../../../src/testing/index.js';
 import { describeStorage } from '../../helpers/storage.js';
 import { silenceAudit, startCaseServer } from '../case/helpers.js';
 import { exchange, head, withBody } from './raw-http.js';
 import type { RawExchange, RequestPart } from './raw-http.js';
+import { storageState } from './storage-state.js';
 
 type Who = 'alice' | 'eve' | 'service' | 'nobody';
 
@@ -156,22 +156,16 @@ const HOSTILE: Hostile[] = [
   { what: 'cross-site GET logout', parts: (c) => head('GET', '/api/auth/logout', { ...c.auth('alice'), 'Sec-Fetch-Site': 'cross-site' }), status: 403 },
   { what: 'GET logout from another Origin', parts: (c) => head('GET', '/api/auth/logout', { ...c.auth('alice'), Origin: 'https://evil.example' }), status: 403 },
   { what: '10 MB POST logout', parts: (c) => withBody('POST', '/api/auth/logout', Buffer.alloc(10 * MB, 0x61), { ...JSON_TYPE, ...c.auth('alice') }), status: 413 },
+  // Last-Event-ID that no event ever had
+  ...['abc', '-1', '1e3', '99999999999999999999', '9223372036854775808', '0x10', '1 2', '\u00e9']
+    .map((id): Hostile => ({ what: `Last-Event-ID ${id}`, parts: (c) => head('GET', '/api/events/case/{case}', { ...c.auth('alice'), 'Last-Event-ID': id }), status: 400 })),
+  { what: 'last_event_id query of another shape', parts: (c) => head('GET', '/api/events/case/{case}?last_event_id=1&last_event_id=x', c.auth('alice')), status: 400 },
   // partial bodies and slow headers (answered once body_idle_timeout / request_timeout pass)
   { what: 'partial body, then silence', parts: (c) => [head('POST', '/api/case', { ...JSON_TYPE, ...c.auth('alice') }, 100), '{"name":', 'hold'], status: 408 },
   { what: 'partial chunked body, then silence', parts: (c) => [head('POST', '/api/case', { ...JSON_TYPE, ...c.auth('alice'), 'Transfer-Encoding': 'chunked' }).replace('Connection: close\r\n', ''), '5\r\n{"nam\r\n', 'hold'], status: 408 },
   { what: 'slow headers', parts: () => ['GET /api/cases HTTP/1.1\r\nHost: x\r\n', 'hold'], status: 408 },
   { what: 'a header byte at a time (slowloris)', parts: () => ['GET /api/cases HTTP/1.1\r\n', ...Array.from({ length: 40 }, (_, i): RequestPart[] => [{ pauseMs: 100 }, `X-${i}: y\r\n`]).flat(), 'hold'], status: 408 },
 ];
-
-/** Tables whose content a refused request must leave as it was (sessions excepted: a login refreshes them). */
-async function storageState(storage: KnexStorage): Promise<Record<string, unknown[]>> {
-  const { rows } = await storage.knex.raw<{ rows: { tablename: string }[] }>(
-    `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT LIKE 'fusion_migrations%' AND tablename <> 'fusion_session' ORDER BY tablename`,
-  );
-  const state: Record<string, unknown[]> = {};
-  for (const { tablename } of rows) state[tablename] = await storage.knex(tablename).select('*').orderByRaw('1');
-  return state;
-}
 
 /** What is wrong with `answer` to `hostile` (null when it is a proper 4xx envelope). */
 function problemOf(answer: RawExchange, hostile: Hostile): string | null {
