@@ -6,6 +6,7 @@
  * Lists keyed by a unique string (names, paths) page the same way by that key (`keyedListAnswer`).
  */
 import type { FastifyReply } from 'fastify';
+import { badTextProblem } from '../concept/text-check.js';
 import { FusionError } from '../helper/errors.js';
 import { toWire } from './envelope.js';
 import type { JsonSchema } from './envelope.js';
@@ -36,6 +37,8 @@ export interface PageRequest {
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// What encodeCursor writes (toISOString of a year 1 to 9999): a forged date outside it would reach SQL out of the database's range.
+const ISO_TIME = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 function bad(): FusionError {
   return new FusionError('FUSION_ERR_VALIDATION', 'query.cursor: not a cursor of this list: pass the `next` of the previous page as it was');
@@ -61,7 +64,7 @@ export function decodeCursor(cursor: string): PageAfter {
   const parsed = cursorJson(cursor, 200);
   if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string') throw bad();
   const created = new Date(parsed[0]);
-  if (Number.isNaN(created.getTime()) || !GUID.test(parsed[1])) throw bad();
+  if (!ISO_TIME.test(parsed[0]) || Number.isNaN(created.getTime()) || created.toISOString() !== parsed[0] || !GUID.test(parsed[1])) throw bad();
   return { created, guid: parsed[1] };
 }
 
@@ -116,7 +119,8 @@ export function encodeKeyCursor(key: string): string {
 /** The key a keyed-list cursor names; FUSION_ERR_VALIDATION (400) when it is not one this server made. */
 export function decodeKeyCursor(cursor: string): string {
   const parsed = cursorJson(cursor, 6000);
-  if (!Array.isArray(parsed) || parsed.length !== 2 || parsed[0] !== KEY_CURSOR_TAG || typeof parsed[1] !== 'string') throw bad();
+  // No key holds NUL or a lone surrogate (concepts refuse them), and SQL must not see one.
+  if (!Array.isArray(parsed) || parsed.length !== 2 || parsed[0] !== KEY_CURSOR_TAG || typeof parsed[1] !== 'string' || badTextProblem(parsed[1]) !== null) throw bad();
   return parsed[1];
 }
 

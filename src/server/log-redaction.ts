@@ -5,8 +5,12 @@
  */
 import type { FastifyRequest } from 'fastify';
 
-/** Patterns of URL parts that are secrets; group 1 is kept, the rest of the match is redacted. */
-export const URL_SECRETS: RegExp[] = [/^(\/api\/download\/[^/?#]*\/)[^?#]*/];
+/**
+ * Patterns of URL parts that are secrets; group 1 is kept, the rest of the match is redacted.
+ * Global and case-blind, and the separators loose (doubled slashes, `%2F`, a backslash): a
+ * mistyped download URL answered 404 still carries a valid token.
+ */
+export const URL_SECRETS: RegExp[] = [/(\/+api\/+download\/+(?:[^/?#%\\]*(?:\/+|%(?:25)*2f|\\))?)[^?#]*/gi];
 
 /** `url` with every secret part replaced by `[redacted]`. */
 export function redactUrl(url: string): string {

@@ -35,12 +35,22 @@ function builtin(name: string, validate: (params: unknown) => unknown, handler: 
 }
 
 /** Runs an HTTP route in-process with the connection's credentials; its envelope's data, or its error as an RpcError. */
+/** The JSON text of a twin's body; a value nested too deeply for JSON.stringify (it overflows the stack) is the caller's error. */
+function bodyText(body: unknown): string {
+  try {
+    return JSON.stringify(body);
+  } catch (error) {
+    if (error instanceof RangeError) throw protocolError.params('nested too deeply');
+    throw error;
+  }
+}
+
 async function twin(host: FusionHost, connection: RpcConnection, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<unknown> {
   const response = await host.fastify.inject({
     method,
     url,
     headers: { ...credentialHeaders(connection.request), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+    ...(body === undefined ? {} : { payload: bodyText(body) }),
   });
   let envelope: { data?: unknown; message?: string; code?: string } = {};
   try {

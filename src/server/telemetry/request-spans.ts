@@ -6,6 +6,7 @@
 import { FastifyOtelInstrumentation } from '@fastify/otel';
 import { ProxyTracerProvider, trace } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
+import { redactUrl } from '../log-redaction.js';
 import type { FusionTelemetryConfig } from './config.js';
 
 /** True when an OpenTelemetry SDK is registered as the global tracer provider. */
@@ -20,6 +21,10 @@ export function installRequestSpans(app: FastifyInstance, config: FusionTelemetr
   if (config.requestSpans === false || (config.requestSpans === 'auto' && !isTracerProviderRegistered())) return;
   // One instrumentation per server: its tracer is looked up when it is built, so a server
   // made after an SDK was (re)registered uses that SDK.
-  const instrumentation = new FastifyOtelInstrumentation({ instrumentHooks: config.hookSpans });
+  const instrumentation = new FastifyOtelInstrumentation({
+    instrumentHooks: config.hookSpans,
+    // url.path is the raw URL: secrets in it (download tokens) are redacted as in the logs.
+    requestHook: (span, request) => span.setAttribute('url.path', redactUrl(request.url)),
+  });
   app.register(instrumentation.plugin());
 }

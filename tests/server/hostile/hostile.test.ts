@@ -6,14 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { Case } from '../../../src/concept/index.js';
-import type { KnexStorage } from '../../../src/server/storage/knex-storage.js';
 import type { TestServer } from '../../../src/testing/index.js';
 import { describeStorage } from '../../helpers/storage.js';
 import { silenceAudit, startCaseServer } from '../case/helpers.js';
 import { exchange, head, withBody } from './raw-http.js';
 import type { RawExchange, RequestPart } from './raw-http.js';
+import { storageState } from './storage-state.js';
 
-type Who = 'alice' | 'service' | 'nobody';
+type Who = 'alice' | 'eve' | 'service' | 'nobody';
 
 interface Hostile {
   what: string;
@@ -31,6 +31,8 @@ interface HostileContext {
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 const MB = 1024 * 1024;
+/** A forged cursor: base64url of the JSON of `value` (the format the server's own cursors have). */
+const cursorOf = (value: unknown): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 const deep = (depth: number, open: string, close: string, inner = '1'): string => open.repeat(depth) + inner + close.repeat(depth);
 
 const HOSTILE: Hostile[] = [
@@ -138,22 +140,32 @@ const HOSTILE: Hostile[] = [
   { what: 'two Content-Lengths', parts: () => 'POST /api/case HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}', status: 400 },
   { what: 'bad chunk size', parts: () => 'POST /api/case HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n', status: 400 },
   { what: 'bad percent-encoding in the URL', parts: (c) => head('GET', '/api/case/%E0%A4%A', c.auth('alice')), status: 400 },
+  // paging parameters and forged cursors of list routes (a cursor is opaque: whatever it decodes to must not reach SQL unchecked)
+  ...['limit=0', 'limit=1001', 'limit=abc', 'limit=-1', 'limit=1e3', 'limit=1&limit=2', 'cursor=x', 'limit=1&cursor=!!!', 'limit=1&cursor=a&cursor=b', `limit=1&cursor=${'A'.repeat(7000)}`,
+    `limit=1&cursor=${cursorOf(['-271821-04-20T00:00:00.000Z', randomUUID()])}`, `limit=1&cursor=${cursorOf(['+275760-09-13T00:00:00.000Z', randomUUID()])}`,
+    `limit=1&cursor=${cursorOf(['2026-01-01T00:00:00.000Z', 'not-a-guid'])}`, `limit=1&cursor=${cursorOf(['k', 'alice'])}`, `limit=1&cursor=${Buffer.from('{"__proto__":[1,2]}').toString('base64url')}`]
+    .map((query): Hostile => ({ what: `case list ?${query.slice(0, 60)}`, parts: (c) => head('GET', `/api/cases?${query}`, c.auth('alice')), status: 400 })),
+  ...['limit=0', 'limit=x', 'cursor=x', `limit=1&cursor=${cursorOf(['k', 'a\u0000b'])}`, `limit=1&cursor=${cursorOf(['k', '\ud800'])}`, `limit=1&cursor=${cursorOf(['k', 7])}`,
+    `limit=1&cursor=${cursorOf(['2026-01-01T00:00:00.000Z', randomUUID()])}`, `limit=1&cursor=${Buffer.from('["k","\u0000"]').toString('base64url')}`]
+    .map((query): Hostile => ({ what: `identity list ?${query.slice(0, 60)}`, parts: (c) => head('GET', `/api/auth/identities?${query}`, c.auth('service')), status: 400 })),
+  // the routes the hardening added
+  { what: 'case webhook secrets of a bad GUID', parts: (c) => head('GET', '/api/events/case/not-a-guid/webhooks', c.auth('alice')), status: 400 },
+  { what: 'case webhook secrets of an unknown case', parts: (c) => head('GET', `/api/events/case/${randomUUID()}/webhooks`, c.auth('alice')), status: 404 },
+  { what: 'case webhook secrets for an outsider', parts: (c) => head('GET', '/api/events/case/{case}/webhooks', c.auth('eve')), status: 403 },
+  { what: 'case webhook secrets without credentials', parts: () => head('GET', '/api/events/case/{case}/webhooks'), status: 401 },
+  { what: 'cross-site GET logout', parts: (c) => head('GET', '/api/auth/logout', { ...c.auth('alice'), 'Sec-Fetch-Site': 'cross-site' }), status: 403 },
+  { what: 'GET logout from another Origin', parts: (c) => head('GET', '/api/auth/logout', { ...c.auth('alice'), Origin: 'https://evil.example' }), status: 403 },
+  { what: '10 MB POST logout', parts: (c) => withBody('POST', '/api/auth/logout', Buffer.alloc(10 * MB, 0x61), { ...JSON_TYPE, ...c.auth('alice') }), status: 413 },
+  // Last-Event-ID that no event ever had
+  ...['abc', '-1', '1e3', '99999999999999999999', '9223372036854775808', '0x10', '1 2', '\u00e9']
+    .map((id): Hostile => ({ what: `Last-Event-ID ${id}`, parts: (c) => head('GET', '/api/events/case/{case}', { ...c.auth('alice'), 'Last-Event-ID': id }), status: 400 })),
+  { what: 'last_event_id query of another shape', parts: (c) => head('GET', '/api/events/case/{case}?last_event_id=1&last_event_id=x', c.auth('alice')), status: 400 },
   // partial bodies and slow headers (answered once body_idle_timeout / request_timeout pass)
   { what: 'partial body, then silence', parts: (c) => [head('POST', '/api/case', { ...JSON_TYPE, ...c.auth('alice') }, 100), '{"name":', 'hold'], status: 408 },
   { what: 'partial chunked body, then silence', parts: (c) => [head('POST', '/api/case', { ...JSON_TYPE, ...c.auth('alice'), 'Transfer-Encoding': 'chunked' }).replace('Connection: close\r\n', ''), '5\r\n{"nam\r\n', 'hold'], status: 408 },
   { what: 'slow headers', parts: () => ['GET /api/cases HTTP/1.1\r\nHost: x\r\n', 'hold'], status: 408 },
   { what: 'a header byte at a time (slowloris)', parts: () => ['GET /api/cases HTTP/1.1\r\n', ...Array.from({ length: 40 }, (_, i): RequestPart[] => [{ pauseMs: 100 }, `X-${i}: y\r\n`]).flat(), 'hold'], status: 408 },
 ];
-
-/** Tables whose content a refused request must leave as it was (sessions excepted: a login refreshes them). */
-async function storageState(storage: KnexStorage): Promise<Record<string, unknown[]>> {
-  const { rows } = await storage.knex.raw<{ rows: { tablename: string }[] }>(
-    `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT LIKE 'fusion_migrations%' AND tablename <> 'fusion_session' ORDER BY tablename`,
-  );
-  const state: Record<string, unknown[]> = {};
-  for (const { tablename } of rows) state[tablename] = await storage.knex(tablename).select('*').orderByRaw('1');
-  return state;
-}
 
 /** What is wrong with `answer` to `hostile` (null when it is a proper 4xx envelope). */
 function problemOf(answer: RawExchange, hostile: Hostile): string | null {
@@ -183,9 +195,11 @@ describeStorage('hostile input over real sockets', (getStorage) => {
     port = Number(new URL(t.baseUrl).port);
     existing = await t.clients.user.case.createCase({ name: 'existing', acs: ['soc'] });
     const cookie = `FUSION_SESSION=${t.clients.user.client.sessionCookie}`;
+    const eveCookie = `FUSION_SESSION=${(await t.login('eve')).client.sessionCookie}`;
     context = {
       caseGuid: existing.guid,
-      auth: (who): Record<string, string> => (who === 'alice' ? { Cookie: cookie } : who === 'service' ? { 'X-Fusion-API-Token': t.apiKey } : {}),
+      auth: (who): Record<string, string> =>
+        who === 'alice' ? { Cookie: cookie } : who === 'eve' ? { Cookie: eveCookie } : who === 'service' ? { 'X-Fusion-API-Token': t.apiKey } : {},
     };
     before = await storageState(getStorage());
   }, 60_000);
