@@ -66,22 +66,45 @@ export function extractTraceContext(carrier: Readonly<Record<string, string | st
   });
 }
 
+/** The active trace context (or `from`) as a carrier, or null when there is none to carry (no SDK, no span). */
+export function currentTraceCarrier(from: Context = context.active()): TraceCarrier | null {
+  const carrier = injectTraceContext<TraceCarrier>({}, from);
+  return carrier.traceparent === undefined ? null : carrier;
+}
+
+/**
+ * The W3C trace context an object (an RPC frame, a stored carrier) holds in its `traceparent` /
+ * `tracestate` members, or null when it has none. A member that is not a string is ignored;
+ * a malformed value is left to the propagator, which ignores it too.
+ */
+export function traceCarrierOf(value: object): TraceCarrier | null {
+  const { traceparent, tracestate } = value as { traceparent?: unknown; tracestate?: unknown };
+  if (typeof traceparent !== 'string') return null;
+  return typeof tracestate === 'string' ? { traceparent, tracestate } : { traceparent };
+}
+
 /** The active trace context as a JSON string to store with queued work (null when there is none to carry). */
 export function serializeTraceContext(from: Context = context.active()): string | null {
   const carrier = injectTraceContext({}, from);
   return Object.keys(carrier).length === 0 ? null : JSON.stringify(carrier);
 }
 
-/** The context stored by serializeTraceContext (the active one when `stored` is null or unreadable). */
-export function deserializeTraceContext(stored: string | null | undefined, base: Context = context.active()): Context {
-  if (stored === null || stored === undefined || stored === '') return base;
+/** The carrier stored by serializeTraceContext (null when `stored` is null, unreadable or empty). */
+export function deserializeTraceCarrier(stored: string | null | undefined): TraceCarrier | null {
+  if (stored === null || stored === undefined || stored === '') return null;
   try {
     const parsed: unknown = JSON.parse(stored);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return base;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
     const carrier: TraceCarrier = {};
     for (const [key, value] of Object.entries(parsed)) if (typeof value === 'string') carrier[key] = value;
-    return extractTraceContext(carrier, base);
+    return Object.keys(carrier).length === 0 ? null : carrier;
   } catch {
-    return base;
+    return null;
   }
+}
+
+/** The context stored by serializeTraceContext (the active one when `stored` is null or unreadable). */
+export function deserializeTraceContext(stored: string | null | undefined, base: Context = context.active()): Context {
+  const carrier = deserializeTraceCarrier(stored);
+  return carrier === null ? base : extractTraceContext(carrier, base);
 }

@@ -4,12 +4,17 @@
  * server's reverse requests), `join`/`leave` (channel messages with their ids), and
  * reconnection with backoff that authenticates again (fresh headers or ticket), says hello
  * again and re-joins every channel with `since` = the last id it received, so no message is
- * lost or duplicated across a reconnect. Typed by a service's `defineRpc` table:
+ * lost or duplicated across a reconnect. Each request carries the caller's trace context
+ * (`traceparent`, a no-op without an OpenTelemetry SDK); reverse requests and channel messages
+ * that carry one are handled inside it. Typed by a service's `defineRpc` table:
  * `new FusionRpcClient<typeof methods>(...)` (with `import type`).
  */
+import { ROOT_CONTEXT, SpanKind, context, trace } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
 import WebSocket from 'ws';
 import type { RawData } from 'ws';
 import { fusionSerializer } from '../../concept/serializer.js';
+import { currentTraceCarrier, extractTraceContext, fusionTracer, recordSpanError, traceCarrierOf, withSpan } from '../../helper/telemetry.js';
 import type { RpcCall, RpcItemOf, RpcParamsOf, RpcResultOf } from '../../server/rpc/define.js';
 import { FusionClientError } from '../errors.js';
 
@@ -102,6 +107,8 @@ interface Pending {
   reject(error: Error): void;
   onItem?(value: unknown): void;
   timer: NodeJS.Timeout | undefined;
+  /** The call's CLIENT span (none for the hello). */
+  span?: Span;
 }
 
 interface Joined {
@@ -115,8 +122,27 @@ interface Frame {
   id?: number | string | null;
   method?: string;
   params?: Record<string, unknown>;
+  traceparent?: unknown;
+  tracestate?: unknown;
   result?: unknown;
   error?: { code: number; message: string; data?: { code?: string } };
+}
+
+const noop = (): void => undefined;
+
+/** Resolves (no `error`) or rejects a pending call and ends its span. */
+function settle(pending: Pending, error: Error | undefined, value?: unknown): void {
+  if (error === undefined) {
+    pending.span?.end();
+    pending.resolve(value);
+    return;
+  }
+  if (pending.span !== undefined) {
+    if (error instanceof FusionRpcError) pending.span.setAttribute('rpc.jsonrpc.error_code', error.rpcCode);
+    recordSpanError(pending.span, error);
+    pending.span.end();
+  }
+  pending.reject(error);
 }
 
 function connectionError(message: string, cause?: unknown): FusionClientError {
@@ -312,22 +338,30 @@ export class FusionRpcClient<D = UntypedRpc> {
     await this.connect();
     const id = this.#nextId++;
     const ms = timeoutMs ?? this.#options.timeoutMs ?? 30_000;
+    const span = fusionTracer().startSpan('fusion.rpc.client.call', { kind: SpanKind.CLIENT, attributes: { 'rpc.system': 'jsonrpc', 'rpc.method': method } });
+    const pending: Pending = { resolve: noop, reject: noop, timer: undefined, span, ...(onItem ? { onItem } : {}) };
     const promise = new Promise<unknown>((resolve, reject) => {
-      const pending: Pending = { resolve, reject, timer: undefined, ...(onItem ? { onItem } : {}) };
+      pending.resolve = resolve;
+      pending.reject = reject;
       pending.timer = setTimeout(() => {
         this.#pending.delete(id);
-        reject(new FusionClientError({ status: 0, code: 'FUSION_ERR_TIMEOUT', message: `${method}: no answer within ${ms} ms`, endpoint: `rpc ${method}` }));
+        settle(pending, new FusionClientError({ status: 0, code: 'FUSION_ERR_TIMEOUT', message: `${method}: no answer within ${ms} ms`, endpoint: `rpc ${method}` }));
       }, ms);
       this.#pending.set(id, pending);
     });
     const internal = method.startsWith('rpc.');
+    // The server continues this span's trace (nothing is added without an SDK or a sampled span).
+    const carrier = currentTraceCarrier(trace.setSpan(context.active(), span));
     try {
-      this.#write({ jsonrpc: '2.0', id, method, params: internal ? (params ?? {}) : this.#encode(params ?? {}) });
+      const frame = { jsonrpc: '2.0', id, method, params: internal ? (params ?? {}) : this.#encode(params ?? {}) };
+      this.#write(carrier === null ? frame : { ...frame, ...carrier });
     } catch (error) {
       // Not sent: forget the pending call, or its later rejection (timeout, close) would be unhandled.
-      clearTimeout(this.#pending.get(id)?.timer);
+      clearTimeout(pending.timer);
       this.#pending.delete(id);
       promise.catch(() => undefined);
+      recordSpanError(span, error);
+      span.end();
       throw error;
     }
     return { id, promise };
@@ -390,8 +424,11 @@ export class FusionRpcClient<D = UntypedRpc> {
       return;
     }
     if (typeof frame.method === 'string') {
-      if (frame.id === undefined) this.#onNotification(frame.method, frame.params ?? {});
-      else void this.#onReverse(frame);
+      const carrier = traceCarrierOf(frame);
+      if (frame.id !== undefined) void this.#onReverse(frame, carrier === null ? ROOT_CONTEXT : extractTraceContext(carrier, ROOT_CONTEXT));
+      else if (carrier === null) this.#onNotification(frame.method, frame.params ?? {});
+      // A channel message broadcast inside a span: its handler runs in that trace.
+      else context.with(extractTraceContext(carrier, ROOT_CONTEXT), () => this.#onNotification(frame.method!, frame.params ?? {}));
       return;
     }
     if (typeof frame.id !== 'number') return;
@@ -399,8 +436,8 @@ export class FusionRpcClient<D = UntypedRpc> {
     if (pending === undefined) return;
     this.#pending.delete(frame.id);
     clearTimeout(pending.timer);
-    if (frame.error !== undefined) pending.reject(new FusionRpcError(frame.error.code, frame.error.data?.code ?? 'FUSION_ERR_INTERNAL', frame.error.message));
-    else pending.resolve(this.#decode(frame.result));
+    if (frame.error !== undefined) settle(pending, new FusionRpcError(frame.error.code, frame.error.data?.code ?? 'FUSION_ERR_INTERNAL', frame.error.message));
+    else settle(pending, undefined, this.#decode(frame.result));
   }
 
   #onNotification(method: string, params: Record<string, unknown>): void {
@@ -431,14 +468,17 @@ export class FusionRpcClient<D = UntypedRpc> {
     }
   }
 
-  async #onReverse(frame: Frame): Promise<void> {
+  /** Answers a reverse request; its handler runs in a SERVER span continuing `parent` (the server's trace, or a new one). */
+  async #onReverse(frame: Frame, parent: Context): Promise<void> {
     const handler = this.#handlers.get(frame.method!);
     if (handler === undefined) {
       this.#write({ jsonrpc: '2.0', id: frame.id, error: { code: -32601, message: `this client does not handle ${frame.method}`, data: { code: 'FUSION_ERR_RPC_METHOD_NOT_FOUND' } } });
       return;
     }
     try {
-      const result = await handler(this.#decode(frame.params));
+      const params = this.#decode(frame.params);
+      const attributes = { 'rpc.system': 'jsonrpc', 'rpc.method': frame.method!, ...(typeof frame.id === 'string' ? { 'rpc.jsonrpc.request_id': frame.id } : {}) };
+      const result = await withSpan('fusion.rpc.client.handle', attributes, () => handler(params), { kind: SpanKind.SERVER, parent });
       this.#write({ jsonrpc: '2.0', id: frame.id, result: this.#encode(result) ?? null });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -454,7 +494,7 @@ export class FusionRpcClient<D = UntypedRpc> {
     const error = connectionError(`the connection closed (${code}${reason ? `: ${reason}` : ''})`);
     for (const pending of this.#pending.values()) {
       clearTimeout(pending.timer);
-      pending.reject(error);
+      settle(pending, error);
     }
     this.#pending.clear();
     this.#options.onDisconnect?.(code, reason);

@@ -12,7 +12,8 @@ import type { Identity } from '../../concept/index.js';
 import { fusionSerializer } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
 import type { FusionLogger } from '../../helper/logging.js';
-import { recordSpanError, withSpan } from '../../helper/telemetry.js';
+import { extractTraceContext, recordSpanError, traceCarrierOf, withSpan } from '../../helper/telemetry.js';
+import type { TraceCarrier } from '../../helper/telemetry.js';
 import type { ChannelSubscriber, JoinResult } from './channels.js';
 import type { FusionRpcConfig } from './config.js';
 import type { RpcCodecName, RpcConnectionInfo } from './define.js';
@@ -126,9 +127,9 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
     this.#socket.ping();
   }
 
-  /** Sends `rpc.message`. */
-  message(channel: string, id: number, data: unknown): void {
-    this.#notify('rpc.message', { channel, id, data: this.#encode(data) });
+  /** Sends `rpc.message` (with the trace context of the broadcast, when it had one). */
+  message(channel: string, id: number, data: unknown, trace: TraceCarrier | null = null): void {
+    this.#notify('rpc.message', { channel, id, data: this.#encode(data) }, trace === null ? null : traceCarrierOf(trace));
   }
 
   /** Sends `rpc.reset`. */
@@ -141,11 +142,11 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
     this.#notify('rpc.left', { channel, reason });
   }
 
-  /** Sends reverse request `rid` (from instance `from`) to the client. */
-  reverseRequest(from: string, rid: string, method: string, params: unknown): void {
+  /** Sends reverse request `rid` (from instance `from`) to the client, with the trace context of the caller when it had one. */
+  reverseRequest(from: string, rid: string, method: string, params: unknown, trace: TraceCarrier | null = null): void {
     const id = `r${++this.#reverseSeq}`;
     this.#reverse.set(id, { rid, from });
-    if (!this.#send({ jsonrpc: '2.0', id, method, params: this.#encode(params) })) {
+    if (!this.#send({ jsonrpc: '2.0', id, method, params: this.#encode(params), ...(trace === null ? null : traceCarrierOf(trace)) })) {
       this.#reverse.delete(id);
       this.#host.reverseAnswered(this, from, rid, { error: { code: -32603, message: 'the request could not be sent', data: { code: 'FUSION_ERR_CONNECTION' } } });
     }
@@ -290,8 +291,11 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
     this.#inFlight.set(key as number | string, controller);
     const seconds = registered.timeout ?? this.#host.config.callTimeout;
     const timer = setTimeout(() => controller.abort(protocolError.timeout(seconds)), seconds * 1000);
-    // A root span per call: the socket's events would otherwise inherit the long-finished upgrade request's trace.
-    await withSpan('fusion.rpc.call', this.#callAttributes(method, id), (span) => this.#run(registered, frame, id, controller, span), { kind: SpanKind.SERVER, parent: ROOT_CONTEXT }).finally(() => {
+    // The caller's trace when the frame carries one, else a root span: the socket's events would
+    // otherwise inherit the long-finished upgrade request's trace.
+    const carrier = traceCarrierOf(frame);
+    const parent = carrier === null ? ROOT_CONTEXT : extractTraceContext(carrier, ROOT_CONTEXT);
+    await withSpan('fusion.rpc.call', this.#callAttributes(method, id), (span) => this.#run(registered, frame, id, controller, span), { kind: SpanKind.SERVER, parent }).finally(() => {
       clearTimeout(timer);
       this.#inFlight.delete(key as number | string);
       if (this.#inFlight.size === 0) this.#drained?.();
@@ -417,8 +421,8 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
     return fusionSerializer.deserialize(value as Parameters<typeof fusionSerializer.deserialize>[0]);
   }
 
-  #notify(method: string, params: Record<string, unknown>): void {
-    this.#send({ jsonrpc: '2.0', method, params });
+  #notify(method: string, params: Record<string, unknown>, trace: TraceCarrier | null = null): void {
+    this.#send(trace === null ? { jsonrpc: '2.0', method, params } : { jsonrpc: '2.0', method, params, ...trace });
   }
 
   #error(id: number | string | null | undefined, error: unknown): void {
