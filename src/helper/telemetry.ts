@@ -4,7 +4,7 @@
  * no-op until the service registers an OpenTelemetry SDK (see docs/observability.md), so a
  * module may call these unconditionally.
  */
-import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, isSpanContextValid, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Span, SpanKind } from '@opentelemetry/api';
 import { FUSION_VERSION } from './version.js';
 
@@ -35,6 +35,8 @@ export async function withSpan<T>(name: string, attributes: Attributes, fn: (spa
   const parent = options.parent ?? context.active();
   const span = fusionTracer().startSpan(name, { attributes, ...(options.kind === undefined ? {} : { kind: options.kind }) }, parent);
   try {
+    // No SDK and no trace to continue, in the parent's context already: nothing to activate (saves a context per span).
+    if (!span.isRecording() && !isSpanContextValid(span.spanContext()) && parent === context.active()) return await fn(span);
     return await context.with(trace.setSpan(parent, span), () => fn(span));
   } catch (error) {
     recordSpanError(span, error);

@@ -9,11 +9,13 @@
  * that carry one are handled inside it. Typed by a service's `defineRpc` table:
  * `new FusionRpcClient<typeof methods>(...)` (with `import type`).
  */
-import { ROOT_CONTEXT, SpanKind, context, trace } from '@opentelemetry/api';
+import type { Duplex } from 'node:stream';
+import { ROOT_CONTEXT, SpanKind, context, isSpanContextValid, trace } from '@opentelemetry/api';
 import type { Context, Span } from '@opentelemetry/api';
 import WebSocket from 'ws';
 import type { RawData } from 'ws';
 import { fusionSerializer } from '../../concept/serializer.js';
+import { DeadlineSweep } from '../../helper/deadline-sweep.js';
 import { currentTraceCarrier, extractTraceContext, fusionTracer, recordSpanError, traceCarrierOf, withSpan } from '../../helper/telemetry.js';
 import type { RpcCall, RpcItemOf, RpcParamsOf, RpcResultOf } from '../../server/rpc/define.js';
 import { FusionClientError } from '../errors.js';
@@ -106,7 +108,9 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   onItem?(value: unknown): void;
-  timer: NodeJS.Timeout | undefined;
+  /** When the call times out (ms since the epoch; Infinity: never, the hello). */
+  deadline: number;
+  expire(): void;
   /** The call's CLIENT span (none for the hello). */
   span?: Span;
 }
@@ -164,6 +168,13 @@ export class FusionRpcClient<D = UntypedRpc> {
   readonly #pending = new Map<number, Pending>();
   readonly #handlers = new Map<string, (params: unknown) => unknown>();
   readonly #joined = new Map<string, Joined>();
+  readonly #deadlines = new DeadlineSweep<Pending>();
+  #corked: Duplex | null = null;
+  readonly #uncork = (): void => {
+    const raw = this.#corked;
+    this.#corked = null;
+    raw?.uncork();
+  };
   #socket: WebSocket | null = null;
   #ready: Promise<void> | null = null;
   #nextId = 1;
@@ -339,25 +350,32 @@ export class FusionRpcClient<D = UntypedRpc> {
     const id = this.#nextId++;
     const ms = timeoutMs ?? this.#options.timeoutMs ?? 30_000;
     const span = fusionTracer().startSpan('fusion.rpc.client.call', { kind: SpanKind.CLIENT, attributes: { 'rpc.system': 'jsonrpc', 'rpc.method': method } });
-    const pending: Pending = { resolve: noop, reject: noop, timer: undefined, span, ...(onItem ? { onItem } : {}) };
+    const pending: Pending = {
+      resolve: noop,
+      reject: noop,
+      span,
+      deadline: Date.now() + ms,
+      expire: () => {
+        this.#pending.delete(id);
+        settle(pending, new FusionClientError({ status: 0, code: 'FUSION_ERR_TIMEOUT', message: `${method}: no answer within ${ms} ms`, endpoint: `rpc ${method}` }));
+      },
+      ...(onItem ? { onItem } : {}),
+    };
     const promise = new Promise<unknown>((resolve, reject) => {
       pending.resolve = resolve;
       pending.reject = reject;
-      pending.timer = setTimeout(() => {
-        this.#pending.delete(id);
-        settle(pending, new FusionClientError({ status: 0, code: 'FUSION_ERR_TIMEOUT', message: `${method}: no answer within ${ms} ms`, endpoint: `rpc ${method}` }));
-      }, ms);
-      this.#pending.set(id, pending);
     });
+    this.#pending.set(id, pending);
+    this.#deadlines.add(pending);
     const internal = method.startsWith('rpc.');
-    // The server continues this span's trace (nothing is added without an SDK or a sampled span).
-    const carrier = currentTraceCarrier(trace.setSpan(context.active(), span));
+    // The server continues this span's trace (no SDK and no trace to continue: nothing to add).
+    const carrier = span.isRecording() || isSpanContextValid(span.spanContext()) ? currentTraceCarrier(trace.setSpan(context.active(), span)) : null;
     try {
       const frame = { jsonrpc: '2.0', id, method, params: internal ? (params ?? {}) : this.#encode(params ?? {}) };
       this.#write(carrier === null ? frame : { ...frame, ...carrier });
     } catch (error) {
       // Not sent: forget the pending call, or its later rejection (timeout, close) would be unhandled.
-      clearTimeout(pending.timer);
+      this.#deadlines.delete(pending);
       this.#pending.delete(id);
       promise.catch(() => undefined);
       recordSpanError(span, error);
@@ -405,7 +423,7 @@ export class FusionRpcClient<D = UntypedRpc> {
     socket.on('close', (code, reason) => this.#onClose(socket, code, reason.toString()));
     const id = this.#nextId++;
     const hello = new Promise<unknown>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, timer: undefined });
+      this.#pending.set(id, { resolve, reject, deadline: Number.POSITIVE_INFINITY, expire: noop });
     });
     // If the socket closed already, the write below throws and 'close' rejects `hello` later: not unhandled.
     hello.catch(() => undefined);
@@ -435,7 +453,7 @@ export class FusionRpcClient<D = UntypedRpc> {
     const pending = this.#pending.get(frame.id);
     if (pending === undefined) return;
     this.#pending.delete(frame.id);
-    clearTimeout(pending.timer);
+    this.#deadlines.delete(pending);
     if (frame.error !== undefined) settle(pending, new FusionRpcError(frame.error.code, frame.error.data?.code ?? 'FUSION_ERR_INTERNAL', frame.error.message));
     else settle(pending, undefined, this.#decode(frame.result));
   }
@@ -492,11 +510,9 @@ export class FusionRpcClient<D = UntypedRpc> {
     this.#ready = null;
     this.#connectionId = null;
     const error = connectionError(`the connection closed (${code}${reason ? `: ${reason}` : ''})`);
-    for (const pending of this.#pending.values()) {
-      clearTimeout(pending.timer);
-      settle(pending, error);
-    }
+    for (const pending of this.#pending.values()) settle(pending, error);
     this.#pending.clear();
+    this.#deadlines.clear();
     this.#options.onDisconnect?.(code, reason);
     if (!this.#closed && this.#options.reconnect !== false) this.#scheduleReconnect();
   }
@@ -526,6 +542,13 @@ export class FusionRpcClient<D = UntypedRpc> {
   #write(frame: Record<string, unknown>): void {
     const socket = this.#socket;
     if (socket === null || socket.readyState !== WebSocket.OPEN) throw connectionError('not connected');
+    // Frames written in one tick leave in one write (ws keeps the TCP socket in `_socket`).
+    const raw = (socket as unknown as { _socket?: Duplex })._socket;
+    if (this.#corked === null && raw !== undefined) {
+      this.#corked = raw;
+      raw.cork();
+      setImmediate(this.#uncork);
+    }
     socket.send(JSON.stringify(frame));
   }
 
