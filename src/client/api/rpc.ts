@@ -223,10 +223,17 @@ export class FusionRpcClient<D = UntypedRpc> {
   }
 
   /** Calls `method`; rejects with FusionRpcError (the server's error) or FusionClientError (connection, timeout). */
-  async call<K extends Extract<keyof D, string>>(method: K, ...args: [...ParamsArgs<D, K>, options?: { timeoutMs?: number }]): Promise<RpcResultOf<D, K>> {
+  call<K extends Extract<keyof D, string>>(method: K, ...args: [...ParamsArgs<D, K>, options?: { timeoutMs?: number }]): Promise<RpcResultOf<D, K>> {
     const [params, options] = args as unknown as [unknown, { timeoutMs?: number } | undefined];
-    const { promise } = await this.#request(method, params, options?.timeoutMs);
-    return promise as Promise<RpcResultOf<D, K>>;
+    // Connected (the usual case): no await before the frame leaves.
+    if (this.connected) {
+      try {
+        return this.#send(method, params, options?.timeoutMs).promise as Promise<RpcResultOf<D, K>>;
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
+    return this.#request(method, params, options?.timeoutMs).then(({ promise }) => promise as Promise<RpcResultOf<D, K>>);
   }
 
   /** Sends a notification (no answer). */
@@ -347,6 +354,11 @@ export class FusionRpcClient<D = UntypedRpc> {
 
   async #request(method: string, params: unknown, timeoutMs?: number, onItem?: (value: unknown) => void): Promise<{ id: number; promise: Promise<unknown> }> {
     await this.connect();
+    return this.#send(method, params, timeoutMs, onItem);
+  }
+
+  /** Writes a request on the open connection; throws when it could not be written. */
+  #send(method: string, params: unknown, timeoutMs?: number, onItem?: (value: unknown) => void): { id: number; promise: Promise<unknown> } {
     const id = this.#nextId++;
     const ms = timeoutMs ?? this.#options.timeoutMs ?? 30_000;
     const span = fusionTracer().startSpan('fusion.rpc.client.call', { kind: SpanKind.CLIENT, attributes: { 'rpc.system': 'jsonrpc', 'rpc.method': method } });

@@ -348,7 +348,8 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
           return call.signal;
         },
       });
-      const result = await this.#settle(outcome, id, call);
+      // A plain value (most handlers) needs neither a race nor a stream.
+      const result = isThenable(outcome) || isAsyncIterable(outcome) ? await this.#settle(outcome, id, call) : outcome;
       if (call.aborted) throw call.reason;
       if (id !== undefined) this.#send({ jsonrpc: '2.0', id, result: this.#encode(result) ?? null });
     } catch (error) {
@@ -367,7 +368,7 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
   async #settle(outcome: unknown, id: number | string | null | undefined, call: CallState): Promise<unknown> {
     // A synchronous handler's value needs no race (nor a promise).
     const value = isThenable(outcome) ? await call.race(outcome) : outcome;
-    if (typeof value !== 'object' || value === null || typeof (value as AsyncIterator<unknown>).next !== 'function' || !(Symbol.asyncIterator in value)) return value;
+    if (!isAsyncIterable(value)) return value;
     const iterator = value as AsyncGenerator<unknown, unknown, unknown>;
     let items = 0;
     try {
@@ -504,4 +505,8 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function isAsyncIterable(value: unknown): value is AsyncGenerator<unknown, unknown, unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as AsyncIterator<unknown>).next === 'function' && Symbol.asyncIterator in value;
 }
