@@ -4,7 +4,7 @@
  * no-op until the service registers an OpenTelemetry SDK (see docs/observability.md), so a
  * module may call these unconditionally.
  */
-import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, isSpanContextValid, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Span, SpanKind } from '@opentelemetry/api';
 import { FUSION_VERSION } from './version.js';
 
@@ -35,6 +35,8 @@ export async function withSpan<T>(name: string, attributes: Attributes, fn: (spa
   const parent = options.parent ?? context.active();
   const span = fusionTracer().startSpan(name, { attributes, ...(options.kind === undefined ? {} : { kind: options.kind }) }, parent);
   try {
+    // No SDK and no trace to continue, in the parent's context already: nothing to activate (saves a context per span).
+    if (!span.isRecording() && !isSpanContextValid(span.spanContext()) && parent === context.active()) return await fn(span);
     return await context.with(trace.setSpan(parent, span), () => fn(span));
   } catch (error) {
     recordSpanError(span, error);
@@ -66,22 +68,45 @@ export function extractTraceContext(carrier: Readonly<Record<string, string | st
   });
 }
 
+/** The active trace context (or `from`) as a carrier, or null when there is none to carry (no SDK, no span). */
+export function currentTraceCarrier(from: Context = context.active()): TraceCarrier | null {
+  const carrier = injectTraceContext<TraceCarrier>({}, from);
+  return carrier.traceparent === undefined ? null : carrier;
+}
+
+/**
+ * The W3C trace context an object (an RPC frame, a stored carrier) holds in its `traceparent` /
+ * `tracestate` members, or null when it has none. A member that is not a string is ignored;
+ * a malformed value is left to the propagator, which ignores it too.
+ */
+export function traceCarrierOf(value: object): TraceCarrier | null {
+  const { traceparent, tracestate } = value as { traceparent?: unknown; tracestate?: unknown };
+  if (typeof traceparent !== 'string') return null;
+  return typeof tracestate === 'string' ? { traceparent, tracestate } : { traceparent };
+}
+
 /** The active trace context as a JSON string to store with queued work (null when there is none to carry). */
 export function serializeTraceContext(from: Context = context.active()): string | null {
   const carrier = injectTraceContext({}, from);
   return Object.keys(carrier).length === 0 ? null : JSON.stringify(carrier);
 }
 
-/** The context stored by serializeTraceContext (the active one when `stored` is null or unreadable). */
-export function deserializeTraceContext(stored: string | null | undefined, base: Context = context.active()): Context {
-  if (stored === null || stored === undefined || stored === '') return base;
+/** The carrier stored by serializeTraceContext (null when `stored` is null, unreadable or empty). */
+export function deserializeTraceCarrier(stored: string | null | undefined): TraceCarrier | null {
+  if (stored === null || stored === undefined || stored === '') return null;
   try {
     const parsed: unknown = JSON.parse(stored);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return base;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
     const carrier: TraceCarrier = {};
     for (const [key, value] of Object.entries(parsed)) if (typeof value === 'string') carrier[key] = value;
-    return extractTraceContext(carrier, base);
+    return Object.keys(carrier).length === 0 ? null : carrier;
   } catch {
-    return base;
+    return null;
   }
+}
+
+/** The context stored by serializeTraceContext (the active one when `stored` is null or unreadable). */
+export function deserializeTraceContext(stored: string | null | undefined, base: Context = context.active()): Context {
+  const carrier = deserializeTraceCarrier(stored);
+  return carrier === null ? base : extractTraceContext(carrier, base);
 }

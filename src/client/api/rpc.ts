@@ -4,12 +4,19 @@
  * server's reverse requests), `join`/`leave` (channel messages with their ids), and
  * reconnection with backoff that authenticates again (fresh headers or ticket), says hello
  * again and re-joins every channel with `since` = the last id it received, so no message is
- * lost or duplicated across a reconnect. Typed by a service's `defineRpc` table:
+ * lost or duplicated across a reconnect. Each request carries the caller's trace context
+ * (`traceparent`, a no-op without an OpenTelemetry SDK); reverse requests and channel messages
+ * that carry one are handled inside it. Typed by a service's `defineRpc` table:
  * `new FusionRpcClient<typeof methods>(...)` (with `import type`).
  */
+import type { Duplex } from 'node:stream';
+import { ROOT_CONTEXT, SpanKind, context, isSpanContextValid, trace } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
 import WebSocket from 'ws';
 import type { RawData } from 'ws';
 import { fusionSerializer } from '../../concept/serializer.js';
+import { DeadlineSweep } from '../../helper/deadline-sweep.js';
+import { currentTraceCarrier, extractTraceContext, fusionTracer, recordSpanError, traceCarrierOf, withSpan } from '../../helper/telemetry.js';
 import type { RpcCall, RpcItemOf, RpcParamsOf, RpcResultOf } from '../../server/rpc/define.js';
 import { FusionClientError } from '../errors.js';
 
@@ -101,7 +108,11 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   onItem?(value: unknown): void;
-  timer: NodeJS.Timeout | undefined;
+  /** When the call times out (ms since the epoch; Infinity: never, the hello). */
+  deadline: number;
+  expire(): void;
+  /** The call's CLIENT span (none for the hello). */
+  span?: Span;
 }
 
 interface Joined {
@@ -115,8 +126,27 @@ interface Frame {
   id?: number | string | null;
   method?: string;
   params?: Record<string, unknown>;
+  traceparent?: unknown;
+  tracestate?: unknown;
   result?: unknown;
   error?: { code: number; message: string; data?: { code?: string } };
+}
+
+const noop = (): void => undefined;
+
+/** Resolves (no `error`) or rejects a pending call and ends its span. */
+function settle(pending: Pending, error: Error | undefined, value?: unknown): void {
+  if (error === undefined) {
+    pending.span?.end();
+    pending.resolve(value);
+    return;
+  }
+  if (pending.span !== undefined) {
+    if (error instanceof FusionRpcError) pending.span.setAttribute('rpc.jsonrpc.error_code', error.rpcCode);
+    recordSpanError(pending.span, error);
+    pending.span.end();
+  }
+  pending.reject(error);
 }
 
 function connectionError(message: string, cause?: unknown): FusionClientError {
@@ -138,6 +168,13 @@ export class FusionRpcClient<D = UntypedRpc> {
   readonly #pending = new Map<number, Pending>();
   readonly #handlers = new Map<string, (params: unknown) => unknown>();
   readonly #joined = new Map<string, Joined>();
+  readonly #deadlines = new DeadlineSweep<Pending>();
+  #corked: Duplex | null = null;
+  readonly #uncork = (): void => {
+    const raw = this.#corked;
+    this.#corked = null;
+    raw?.uncork();
+  };
   #socket: WebSocket | null = null;
   #ready: Promise<void> | null = null;
   #nextId = 1;
@@ -186,10 +223,17 @@ export class FusionRpcClient<D = UntypedRpc> {
   }
 
   /** Calls `method`; rejects with FusionRpcError (the server's error) or FusionClientError (connection, timeout). */
-  async call<K extends Extract<keyof D, string>>(method: K, ...args: [...ParamsArgs<D, K>, options?: { timeoutMs?: number }]): Promise<RpcResultOf<D, K>> {
+  call<K extends Extract<keyof D, string>>(method: K, ...args: [...ParamsArgs<D, K>, options?: { timeoutMs?: number }]): Promise<RpcResultOf<D, K>> {
     const [params, options] = args as unknown as [unknown, { timeoutMs?: number } | undefined];
-    const { promise } = await this.#request(method, params, options?.timeoutMs);
-    return promise as Promise<RpcResultOf<D, K>>;
+    // Connected (the usual case): no await before the frame leaves.
+    if (this.connected) {
+      try {
+        return this.#send(method, params, options?.timeoutMs).promise as Promise<RpcResultOf<D, K>>;
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
+    return this.#request(method, params, options?.timeoutMs).then(({ promise }) => promise as Promise<RpcResultOf<D, K>>);
   }
 
   /** Sends a notification (no answer). */
@@ -310,24 +354,44 @@ export class FusionRpcClient<D = UntypedRpc> {
 
   async #request(method: string, params: unknown, timeoutMs?: number, onItem?: (value: unknown) => void): Promise<{ id: number; promise: Promise<unknown> }> {
     await this.connect();
+    return this.#send(method, params, timeoutMs, onItem);
+  }
+
+  /** Writes a request on the open connection; throws when it could not be written. */
+  #send(method: string, params: unknown, timeoutMs?: number, onItem?: (value: unknown) => void): { id: number; promise: Promise<unknown> } {
     const id = this.#nextId++;
     const ms = timeoutMs ?? this.#options.timeoutMs ?? 30_000;
-    const promise = new Promise<unknown>((resolve, reject) => {
-      const pending: Pending = { resolve, reject, timer: undefined, ...(onItem ? { onItem } : {}) };
-      pending.timer = setTimeout(() => {
+    const span = fusionTracer().startSpan('fusion.rpc.client.call', { kind: SpanKind.CLIENT, attributes: { 'rpc.system': 'jsonrpc', 'rpc.method': method } });
+    const pending: Pending = {
+      resolve: noop,
+      reject: noop,
+      span,
+      deadline: Date.now() + ms,
+      expire: () => {
         this.#pending.delete(id);
-        reject(new FusionClientError({ status: 0, code: 'FUSION_ERR_TIMEOUT', message: `${method}: no answer within ${ms} ms`, endpoint: `rpc ${method}` }));
-      }, ms);
-      this.#pending.set(id, pending);
+        settle(pending, new FusionClientError({ status: 0, code: 'FUSION_ERR_TIMEOUT', message: `${method}: no answer within ${ms} ms`, endpoint: `rpc ${method}` }));
+      },
+      ...(onItem ? { onItem } : {}),
+    };
+    const promise = new Promise<unknown>((resolve, reject) => {
+      pending.resolve = resolve;
+      pending.reject = reject;
     });
+    this.#pending.set(id, pending);
+    this.#deadlines.add(pending);
     const internal = method.startsWith('rpc.');
+    // The server continues this span's trace (no SDK and no trace to continue: nothing to add).
+    const carrier = span.isRecording() || isSpanContextValid(span.spanContext()) ? currentTraceCarrier(trace.setSpan(context.active(), span)) : null;
     try {
-      this.#write({ jsonrpc: '2.0', id, method, params: internal ? (params ?? {}) : this.#encode(params ?? {}) });
+      const frame = { jsonrpc: '2.0', id, method, params: internal ? (params ?? {}) : this.#encode(params ?? {}) };
+      this.#write(carrier === null ? frame : { ...frame, ...carrier });
     } catch (error) {
       // Not sent: forget the pending call, or its later rejection (timeout, close) would be unhandled.
-      clearTimeout(this.#pending.get(id)?.timer);
+      this.#deadlines.delete(pending);
       this.#pending.delete(id);
       promise.catch(() => undefined);
+      recordSpanError(span, error);
+      span.end();
       throw error;
     }
     return { id, promise };
@@ -371,7 +435,7 @@ export class FusionRpcClient<D = UntypedRpc> {
     socket.on('close', (code, reason) => this.#onClose(socket, code, reason.toString()));
     const id = this.#nextId++;
     const hello = new Promise<unknown>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, timer: undefined });
+      this.#pending.set(id, { resolve, reject, deadline: Number.POSITIVE_INFINITY, expire: noop });
     });
     // If the socket closed already, the write below throws and 'close' rejects `hello` later: not unhandled.
     hello.catch(() => undefined);
@@ -390,17 +454,20 @@ export class FusionRpcClient<D = UntypedRpc> {
       return;
     }
     if (typeof frame.method === 'string') {
-      if (frame.id === undefined) this.#onNotification(frame.method, frame.params ?? {});
-      else void this.#onReverse(frame);
+      const carrier = traceCarrierOf(frame);
+      if (frame.id !== undefined) void this.#onReverse(frame, carrier === null ? ROOT_CONTEXT : extractTraceContext(carrier, ROOT_CONTEXT));
+      else if (carrier === null) this.#onNotification(frame.method, frame.params ?? {});
+      // A channel message broadcast inside a span: its handler runs in that trace.
+      else context.with(extractTraceContext(carrier, ROOT_CONTEXT), () => this.#onNotification(frame.method!, frame.params ?? {}));
       return;
     }
     if (typeof frame.id !== 'number') return;
     const pending = this.#pending.get(frame.id);
     if (pending === undefined) return;
     this.#pending.delete(frame.id);
-    clearTimeout(pending.timer);
-    if (frame.error !== undefined) pending.reject(new FusionRpcError(frame.error.code, frame.error.data?.code ?? 'FUSION_ERR_INTERNAL', frame.error.message));
-    else pending.resolve(this.#decode(frame.result));
+    this.#deadlines.delete(pending);
+    if (frame.error !== undefined) settle(pending, new FusionRpcError(frame.error.code, frame.error.data?.code ?? 'FUSION_ERR_INTERNAL', frame.error.message));
+    else settle(pending, undefined, this.#decode(frame.result));
   }
 
   #onNotification(method: string, params: Record<string, unknown>): void {
@@ -431,14 +498,17 @@ export class FusionRpcClient<D = UntypedRpc> {
     }
   }
 
-  async #onReverse(frame: Frame): Promise<void> {
+  /** Answers a reverse request; its handler runs in a SERVER span continuing `parent` (the server's trace, or a new one). */
+  async #onReverse(frame: Frame, parent: Context): Promise<void> {
     const handler = this.#handlers.get(frame.method!);
     if (handler === undefined) {
       this.#write({ jsonrpc: '2.0', id: frame.id, error: { code: -32601, message: `this client does not handle ${frame.method}`, data: { code: 'FUSION_ERR_RPC_METHOD_NOT_FOUND' } } });
       return;
     }
     try {
-      const result = await handler(this.#decode(frame.params));
+      const params = this.#decode(frame.params);
+      const attributes = { 'rpc.system': 'jsonrpc', 'rpc.method': frame.method!, ...(typeof frame.id === 'string' ? { 'rpc.jsonrpc.request_id': frame.id } : {}) };
+      const result = await withSpan('fusion.rpc.client.handle', attributes, () => handler(params), { kind: SpanKind.SERVER, parent });
       this.#write({ jsonrpc: '2.0', id: frame.id, result: this.#encode(result) ?? null });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -452,11 +522,9 @@ export class FusionRpcClient<D = UntypedRpc> {
     this.#ready = null;
     this.#connectionId = null;
     const error = connectionError(`the connection closed (${code}${reason ? `: ${reason}` : ''})`);
-    for (const pending of this.#pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(error);
-    }
+    for (const pending of this.#pending.values()) settle(pending, error);
     this.#pending.clear();
+    this.#deadlines.clear();
     this.#options.onDisconnect?.(code, reason);
     if (!this.#closed && this.#options.reconnect !== false) this.#scheduleReconnect();
   }
@@ -486,6 +554,13 @@ export class FusionRpcClient<D = UntypedRpc> {
   #write(frame: Record<string, unknown>): void {
     const socket = this.#socket;
     if (socket === null || socket.readyState !== WebSocket.OPEN) throw connectionError('not connected');
+    // Frames written in one tick leave in one write (ws keeps the TCP socket in `_socket`).
+    const raw = (socket as unknown as { _socket?: Duplex })._socket;
+    if (this.#corked === null && raw !== undefined) {
+      this.#corked = raw;
+      raw.cork();
+      setImmediate(this.#uncork);
+    }
     socket.send(JSON.stringify(frame));
   }
 

@@ -5,10 +5,13 @@
  * member leaves) reads the rows after the last id it delivered there, in order. A member joins
  * with `since`: rows after it are replayed, then live messages follow with no gap and no
  * duplicate (live ones arriving during the replay wait in a buffer); when `since` is behind
- * the channel's prune horizon the member gets a reset instead.
+ * the channel's prune horizon the member gets a reset instead. Each message keeps the trace
+ * context active when it was broadcast, sent along so members continue that trace.
  */
 import { createHash } from 'node:crypto';
 import type { FusionLogger } from '../../helper/logging.js';
+import { deserializeTraceCarrier, serializeTraceContext } from '../../helper/telemetry.js';
+import type { TraceCarrier } from '../../helper/telemetry.js';
 import { listenToStorage } from '../event/notification-channel.js';
 import type { NotificationChannel, NotificationChannelOptions } from '../event/notification-channel.js';
 import type { FusionStorage } from '../storage/storage.js';
@@ -19,8 +22,8 @@ import { CHANNEL_MEMBER_TABLE, CHANNEL_MESSAGE_TABLE, CHANNEL_TABLE } from './ta
 /** A local subscriber (an RPC connection) as the hub sees it. */
 export interface ChannelSubscriber {
   readonly connectionId: string;
-  /** Sends `rpc.message`. */
-  message(channel: string, id: number, data: unknown): void;
+  /** Sends `rpc.message` (`trace`: the broadcast's trace context, when it had one). */
+  message(channel: string, id: number, data: unknown, trace?: TraceCarrier | null): void;
   /** Sends `rpc.reset` (messages after `since` were pruned; live ones follow from `lastId`). */
   reset(channel: string, lastId: number): void;
 }
@@ -35,7 +38,14 @@ export interface JoinResult {
 
 interface Membership {
   lastSent: number;
-  buffer: { id: number; data: unknown }[] | null;
+  buffer: Delivered[] | null;
+}
+
+/** A message as read back from storage. */
+interface Delivered {
+  id: number;
+  data: unknown;
+  trace: TraceCarrier | null;
 }
 
 interface Room {
@@ -108,9 +118,10 @@ export class ChannelHub {
   async broadcast(channel: string, data: unknown): Promise<number> {
     const text = JSON.stringify(data);
     if (text === undefined) throw new TypeError('broadcast: data must be JSON data');
+    const trace = serializeTraceContext();
     const id = await this.#storage.knex.transaction(async (trx) => {
       await trx.raw(`INSERT INTO ${CHANNEL_TABLE} (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET pruned_through = ${CHANNEL_TABLE}.pruned_through`, [channel]);
-      const inserted = rowsOf<{ id: string }>(await trx.raw(`INSERT INTO ${CHANNEL_MESSAGE_TABLE} (channel, data) VALUES (?, ?) RETURNING id::text AS id`, [channel, text]));
+      const inserted = rowsOf<{ id: string }>(await trx.raw(`INSERT INTO ${CHANNEL_MESSAGE_TABLE} (channel, data, trace_context) VALUES (?, ?, ?) RETURNING id::text AS id`, [channel, text, trace]));
       await trx.raw('SELECT pg_notify(?, ?)', [this.#notifyName, inserted[0]!.id]);
       return Number(inserted[0]!.id);
     });
@@ -146,7 +157,7 @@ export class ChannelHub {
         } else {
           const rows = await this.#replay(channel, since, position.maxId);
           if (rows === null) subscriber.reset(channel, position.maxId);
-          else for (const row of rows) subscriber.message(channel, row.id, row.data);
+          else for (const row of rows) subscriber.message(channel, row.id, row.data, row.trace);
         }
       }
       lastSent = Math.max(lastSent, membership.lastSent);
@@ -155,7 +166,7 @@ export class ChannelHub {
       membership.lastSent = lastSent;
       membership.buffer = null;
       // Live messages that came during the replay, minus those it covered.
-      for (const item of buffered) this.#send(channel, subscriber, membership, item.id, item.data);
+      for (const item of buffered) this.#send(channel, subscriber, membership, item);
       return { members, last_id: lastSent };
     } catch (error) {
       await this.leave(channel, subscriber).catch(() => undefined);
@@ -226,25 +237,25 @@ export class ChannelHub {
   }
 
   /** Rows of `channel` in (since, through], or null when there are more than MAX_REPLAY. */
-  async #replay(channel: string, since: number, through: number): Promise<{ id: number; data: unknown }[] | null> {
+  async #replay(channel: string, since: number, through: number): Promise<Delivered[] | null> {
     const result = await this.#storage.knex.raw(
-      `SELECT id::text AS id, data FROM ${CHANNEL_MESSAGE_TABLE} WHERE channel = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?`,
+      `SELECT id::text AS id, data, trace_context FROM ${CHANNEL_MESSAGE_TABLE} WHERE channel = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?`,
       [channel, since, through, MAX_REPLAY + 1],
     );
-    const rows = rowsOf<{ id: string; data: string }>(result);
+    const rows = rowsOf<{ id: string; data: string; trace_context: string | null }>(result);
     if (rows.length > MAX_REPLAY) return null;
-    return rows.map((row) => ({ id: Number(row.id), data: JSON.parse(row.data) as unknown }));
+    return rows.map((row) => ({ id: Number(row.id), data: JSON.parse(row.data) as unknown, trace: deserializeTraceCarrier(row.trace_context) }));
   }
 
-  #send(channel: string, subscriber: ChannelSubscriber, membership: Membership, id: number, data: unknown): void {
+  #send(channel: string, subscriber: ChannelSubscriber, membership: Membership, message: Delivered): void {
     if (membership.buffer !== null) {
-      membership.buffer.push({ id, data });
+      membership.buffer.push(message);
       return;
     }
-    if (id <= membership.lastSent) return; // replayed already
-    membership.lastSent = id;
+    if (message.id <= membership.lastSent) return; // replayed already
+    membership.lastSent = message.id;
     try {
-      subscriber.message(channel, id, data);
+      subscriber.message(channel, message.id, message.data, message.trace);
     } catch (error) {
       this.#logger.warn({ err: error, channel }, 'rpc channels: sending to a member failed');
     }
@@ -254,18 +265,18 @@ export class ChannelHub {
     const rooms = [...this.#rooms].filter(([, room]) => room.lastId !== Number.MAX_SAFE_INTEGER);
     if (rooms.length === 0) return;
     const result = await this.#storage.knex.raw(
-      `SELECT m.id::text AS id, m.channel, m.data FROM ${CHANNEL_MESSAGE_TABLE} m
+      `SELECT m.id::text AS id, m.channel, m.data, m.trace_context FROM ${CHANNEL_MESSAGE_TABLE} m
          JOIN unnest(?::text[], ?::bigint[]) AS r(channel, last) ON m.channel = r.channel AND m.id > r.last
         ORDER BY m.id`,
       [rooms.map(([channel]) => channel), rooms.map(([, room]) => String(room.lastId))],
     );
-    for (const row of rowsOf<{ id: string; channel: string; data: string }>(result)) {
+    for (const row of rowsOf<{ id: string; channel: string; data: string; trace_context: string | null }>(result)) {
       const room = this.#rooms.get(row.channel);
       const id = Number(row.id);
       if (room === undefined || id <= room.lastId) continue;
       room.lastId = id;
-      const data = JSON.parse(row.data) as unknown;
-      for (const [subscriber, membership] of room.members) this.#send(row.channel, subscriber, membership, id, data);
+      const message: Delivered = { id, data: JSON.parse(row.data) as unknown, trace: deserializeTraceCarrier(row.trace_context) };
+      for (const [subscriber, membership] of room.members) this.#send(row.channel, subscriber, membership, message);
     }
   }
 }

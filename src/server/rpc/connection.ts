@@ -7,12 +7,16 @@
 import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import type { Attributes, Span } from '@opentelemetry/api';
 import type { FastifyRequest } from 'fastify';
+import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import type { Identity } from '../../concept/index.js';
 import { fusionSerializer } from '../../concept/index.js';
+import { DeadlineSweep } from '../../helper/deadline-sweep.js';
 import { FusionError } from '../../helper/errors.js';
 import type { FusionLogger } from '../../helper/logging.js';
-import { recordSpanError, withSpan } from '../../helper/telemetry.js';
+import { extractTraceContext, recordSpanError, traceCarrierOf, withSpan } from '../../helper/telemetry.js';
+import type { TraceCarrier } from '../../helper/telemetry.js';
+import { CallState } from './call-state.js';
 import type { ChannelSubscriber, JoinResult } from './channels.js';
 import type { FusionRpcConfig } from './config.js';
 import type { RpcCodecName, RpcConnectionInfo } from './define.js';
@@ -79,7 +83,8 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
   alive = true;
   readonly #socket: WebSocket;
   readonly #host: RpcConnectionHost;
-  readonly #inFlight = new Map<number | string, AbortController>();
+  readonly #inFlight = new Map<number | string | symbol, CallState>();
+  readonly #deadlines = new DeadlineSweep<CallState>();
   readonly #reverse = new Map<string, PendingReverse>();
   #helloed = false;
   #tokens: number;
@@ -87,7 +92,14 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
   #reverseSeq = 0;
   #closing = false;
   #drained: (() => void) | null = null;
-  #ready: Promise<unknown> = Promise.resolve();
+  #ready: Promise<unknown> | null = null;
+  /** The TCP socket under the WebSocket (ws keeps it in `_socket`): corked while a tick's frames are written. */
+  readonly #raw: Duplex | undefined;
+  #corked = false;
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#raw?.uncork();
+  };
 
   constructor(options: { id: string; socket: WebSocket; request: FastifyRequest; identity: Identity; host: RpcConnectionHost }) {
     this.id = options.id;
@@ -97,6 +109,7 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
     this.identity = options.identity;
     this.remoteAddress = options.request.ip;
     this.#host = options.host;
+    this.#raw = (options.socket as unknown as { _socket?: Duplex })._socket;
     this.#tokens = options.host.config.rate;
     const socket = options.socket;
     socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
@@ -109,6 +122,10 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
   /** Frames wait for `ready` (the connection's registry row): a client that got its hello answer is reachable everywhere. */
   waitFor(ready: Promise<unknown>): void {
     this.#ready = ready;
+    // Once registered, frames skip the await (one microtask less per frame).
+    void ready.then(() => {
+      if (this.#ready === ready) this.#ready = null;
+    });
   }
 
   /** Calls running now. */
@@ -126,9 +143,9 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
     this.#socket.ping();
   }
 
-  /** Sends `rpc.message`. */
-  message(channel: string, id: number, data: unknown): void {
-    this.#notify('rpc.message', { channel, id, data: this.#encode(data) });
+  /** Sends `rpc.message` (with the trace context of the broadcast, when it had one). */
+  message(channel: string, id: number, data: unknown, trace: TraceCarrier | null = null): void {
+    this.#notify('rpc.message', { channel, id, data: this.#encode(data) }, trace === null ? null : traceCarrierOf(trace));
   }
 
   /** Sends `rpc.reset`. */
@@ -141,11 +158,11 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
     this.#notify('rpc.left', { channel, reason });
   }
 
-  /** Sends reverse request `rid` (from instance `from`) to the client. */
-  reverseRequest(from: string, rid: string, method: string, params: unknown): void {
+  /** Sends reverse request `rid` (from instance `from`) to the client, with the trace context of the caller when it had one. */
+  reverseRequest(from: string, rid: string, method: string, params: unknown, trace: TraceCarrier | null = null): void {
     const id = `r${++this.#reverseSeq}`;
     this.#reverse.set(id, { rid, from });
-    if (!this.#send({ jsonrpc: '2.0', id, method, params: this.#encode(params) })) {
+    if (!this.#send({ jsonrpc: '2.0', id, method, params: this.#encode(params), ...(trace === null ? null : traceCarrierOf(trace)) })) {
       this.#reverse.delete(id);
       this.#host.reverseAnswered(this, from, rid, { error: { code: -32603, message: 'the request could not be sent', data: { code: 'FUSION_ERR_CONNECTION' } } });
     }
@@ -168,7 +185,7 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
         }),
       ]);
       clearTimeout(timer);
-      for (const controller of this.#inFlight.values()) controller.abort(protocolError.cancelled('the server is shutting down'));
+      for (const call of this.#inFlight.values()) call.abort(protocolError.cancelled('the server is shutting down'));
     }
     this.close(code, reason);
   }
@@ -185,7 +202,8 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
       this.#error(null, protocolError.invalid('binary frames are not supported: send JSON text frames'));
       return;
     }
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    // A text frame arrives as one Buffer: decode it in place (Buffer.from would copy it first).
+    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -200,7 +218,7 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
   }
 
   async #handle(value: unknown): Promise<void> {
-    await this.#ready;
+    if (this.#ready !== null) await this.#ready;
     const hook = this.#host.hooks.afterReceive;
     if (hook !== undefined && typeof value === 'object' && value !== null && !Array.isArray(value)) {
       const replaced = await hook(this, value as RpcFrame);
@@ -245,8 +263,8 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
   #onNotification(frame: RpcRequestFrame): void {
     if (frame.method === 'rpc.cancel') {
       const id = (frame.params as { id?: unknown } | undefined)?.id;
-      const controller = typeof id === 'number' || typeof id === 'string' ? this.#inFlight.get(id) : undefined;
-      controller?.abort(protocolError.cancelled('rpc.cancel'));
+      const call = typeof id === 'number' || typeof id === 'string' ? this.#inFlight.get(id) : undefined;
+      call?.abort(protocolError.cancelled('rpc.cancel'));
       return;
     }
     // A notification to a method runs it and discards its answer (JSON-RPC); errors are only logged.
@@ -285,17 +303,21 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
       this.#error(id, protocolError.unknownMethod(method));
       return;
     }
-    const controller = new AbortController();
+    const call = new CallState(registered.timeout ?? this.#host.config.callTimeout);
     const key = id ?? Symbol('notification');
-    this.#inFlight.set(key as number | string, controller);
-    const seconds = registered.timeout ?? this.#host.config.callTimeout;
-    const timer = setTimeout(() => controller.abort(protocolError.timeout(seconds)), seconds * 1000);
-    // A root span per call: the socket's events would otherwise inherit the long-finished upgrade request's trace.
-    await withSpan('fusion.rpc.call', this.#callAttributes(method, id), (span) => this.#run(registered, frame, id, controller, span), { kind: SpanKind.SERVER, parent: ROOT_CONTEXT }).finally(() => {
-      clearTimeout(timer);
-      this.#inFlight.delete(key as number | string);
+    this.#inFlight.set(key, call);
+    this.#deadlines.add(call);
+    // The caller's trace when the frame carries one, else a root span: the socket's events would
+    // otherwise inherit the long-finished upgrade request's trace.
+    const carrier = traceCarrierOf(frame);
+    const parent = carrier === null ? ROOT_CONTEXT : extractTraceContext(carrier, ROOT_CONTEXT);
+    try {
+      await withSpan('fusion.rpc.call', this.#callAttributes(method, id), (span) => this.#run(registered, frame, id, call, span), { kind: SpanKind.SERVER, parent });
+    } finally {
+      this.#deadlines.delete(call);
+      this.#inFlight.delete(key);
       if (this.#inFlight.size === 0) this.#drained?.();
-    });
+    }
   }
 
   #callAttributes(method: string, id: number | string | null | undefined): Attributes {
@@ -310,7 +332,7 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
   }
 
   /** Runs a registered method and answers (errors answer with their frame; -32603 also marks `span` failed). */
-  async #run(registered: RegisteredMethod, frame: RpcRequestFrame, id: number | string | null | undefined, controller: AbortController, span: Span): Promise<void> {
+  async #run(registered: RegisteredMethod, frame: RpcRequestFrame, id: number | string | null | undefined, call: CallState, span: Span): Promise<void> {
     const method = frame.method;
     try {
       if (registered.clientTypes !== undefined && (this.clientType === null || !registered.clientTypes.includes(this.clientType))) {
@@ -318,12 +340,20 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
       }
       const params = registered.validate(this.#decode(frame.params ?? {}));
       const identity = registered.operation === undefined ? this.identity : await this.#host.authorize(this, registered.operation);
-      const outcome = registered.handler({ identity, connection: this, signal: controller.signal, params: params as never });
-      const result = await this.#settle(outcome, id, controller.signal);
-      if (controller.signal.aborted) throw controller.signal.reason;
+      const outcome = registered.handler({
+        identity,
+        connection: this,
+        params: params as never,
+        get signal() {
+          return call.signal;
+        },
+      });
+      // A plain value (most handlers) needs neither a race nor a stream.
+      const result = isThenable(outcome) || isAsyncIterable(outcome) ? await this.#settle(outcome, id, call) : outcome;
+      if (call.aborted) throw call.reason;
       if (id !== undefined) this.#send({ jsonrpc: '2.0', id, result: this.#encode(result) ?? null });
     } catch (error) {
-      const reason = controller.signal.aborted ? controller.signal.reason : error;
+      const reason = call.aborted ? call.reason : error;
       if (id !== undefined) this.#error(id, reason);
       const code = toRpcError(reason).code;
       span.setAttribute('rpc.jsonrpc.error_code', code);
@@ -335,19 +365,15 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
   }
 
   /** Awaits a handler's outcome; an async iterable is streamed as `rpc.item` notifications, its return value answers. */
-  async #settle(outcome: unknown, id: number | string | null | undefined, signal: AbortSignal): Promise<unknown> {
-    const aborted = new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-    });
-    aborted.catch(() => undefined);
-    const value = await Promise.race([Promise.resolve(outcome), aborted]);
-    if (typeof value !== 'object' || value === null || typeof (value as AsyncIterator<unknown>).next !== 'function' || !(Symbol.asyncIterator in value)) return value;
+  async #settle(outcome: unknown, id: number | string | null | undefined, call: CallState): Promise<unknown> {
+    // A synchronous handler's value needs no race (nor a promise).
+    const value = isThenable(outcome) ? await call.race(outcome) : outcome;
+    if (!isAsyncIterable(value)) return value;
     const iterator = value as AsyncGenerator<unknown, unknown, unknown>;
     let items = 0;
     try {
       for (;;) {
-        const step = await Promise.race([iterator.next(), aborted]);
+        const step = await call.race(iterator.next());
         if (step.done) return step.value;
         if (this.#socket.readyState !== this.#socket.OPEN) throw protocolError.cancelled('the connection closed');
         if (id !== undefined) this.#notify('rpc.item', { id, value: this.#encode(step.value) ?? null });
@@ -355,7 +381,7 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
         if (++items % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
-      if (signal.aborted) void iterator.return?.(undefined)?.catch(() => undefined);
+      if (call.aborted) void iterator.return?.(undefined)?.catch(() => undefined);
     }
   }
 
@@ -417,8 +443,8 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
     return fusionSerializer.deserialize(value as Parameters<typeof fusionSerializer.deserialize>[0]);
   }
 
-  #notify(method: string, params: Record<string, unknown>): void {
-    this.#send({ jsonrpc: '2.0', method, params });
+  #notify(method: string, params: Record<string, unknown>, trace: TraceCarrier | null = null): void {
+    this.#send(trace === null ? { jsonrpc: '2.0', method, params } : { jsonrpc: '2.0', method, params, ...trace });
   }
 
   #error(id: number | string | null | undefined, error: unknown): void {
@@ -455,17 +481,32 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
       socket.terminate();
       return false;
     }
+    // Frames written in one tick (answers to a batch of calls) leave in one write.
+    if (!this.#corked && this.#raw !== undefined) {
+      this.#corked = true;
+      this.#raw.cork();
+      setImmediate(this.#uncork);
+    }
     socket.send(text);
     return true;
   }
 
   #onClose(code: number, reason: string): void {
     this.#closing = true;
-    for (const controller of this.#inFlight.values()) controller.abort(protocolError.cancelled('the connection closed'));
+    this.#deadlines.clear();
+    for (const call of this.#inFlight.values()) call.abort(protocolError.cancelled('the connection closed'));
     for (const pending of this.#reverse.values()) {
       this.#host.reverseAnswered(this, pending.from, pending.rid, { error: { code: -32010, message: 'the connection closed before answering', data: { code: 'FUSION_ERR_RPC_CANCELLED' } } });
     }
     this.#reverse.clear();
     this.#host.closed(this, code, reason);
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function isAsyncIterable(value: unknown): value is AsyncGenerator<unknown, unknown, unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as AsyncIterator<unknown>).next === 'function' && Symbol.asyncIterator in value;
 }

@@ -12,7 +12,7 @@ import type { WebSocket } from 'ws';
 import type { Identity } from '../../concept/index.js';
 import { FUSION_ERRORS, FusionError, isFusionError } from '../../helper/errors.js';
 import type { FusionErrorCode } from '../../helper/errors.js';
-import { withSpan } from '../../helper/telemetry.js';
+import { currentTraceCarrier, traceCarrierOf, withSpan } from '../../helper/telemetry.js';
 import { every } from '../../helper/timer.js';
 import { FusionAPI } from '../api.js';
 import type { ConnectionRegistry, ConnectionSelector } from '../connection/registry.js';
@@ -363,7 +363,9 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
     this.#waiters.set(rid, { expected: Number.POSITIVE_INFINITY, answers, done });
     let timer: NodeJS.Timeout | undefined;
     try {
-      const routed = await registry.deliver(to, { rid, from: registry.instanceId, method, params }, { first });
+      // The reverse_request span's context travels with the delivery (maybe to another instance) into the frame.
+      const trace = currentTraceCarrier();
+      const routed = await registry.deliver(to, { rid, from: registry.instanceId, method, params, ...(trace === null ? {} : { trace }) }, { first });
       if (routed.length === 0) return { routed, answers };
       this.#waiters.get(rid)!.expected = routed.length;
       if (answers.length >= routed.length) done();
@@ -542,13 +544,13 @@ export class FusionRpcAPI extends FusionAPI implements RpcConnectionHost {
   }
 
   #onDelivery(connectionId: string, payload: unknown): void {
-    const { rid, from, method, params } = payload as { rid: string; from: string; method: string; params: unknown };
+    const { rid, from, method, params, trace } = payload as { rid: string; from: string; method: string; params: unknown; trace?: unknown };
     const connection = this.#connections.get(connectionId);
     if (connection === undefined) {
       void this.#registry?.sendToInstance(from, 'rpc.reply', { rid, connection: connectionId, error: { code: -32010, message: 'the connection closed', data: { code: 'FUSION_ERR_RPC_CANCELLED' } } }).catch(() => undefined);
       return;
     }
-    connection.reverseRequest(from, rid, method, params);
+    connection.reverseRequest(from, rid, method, params, typeof trace === 'object' && trace !== null ? traceCarrierOf(trace) : null);
   }
 
   #onReply(payload: unknown): void {

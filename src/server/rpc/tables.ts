@@ -3,7 +3,8 @@
  * the connection registry's): channels (replay horizon), their messages (ids from one
  * sequence, allocated under the channel row's lock so they commit in id order per channel),
  * members (rows of the registry's connections: a swept connection leaves its channels) and
- * one-use tickets.
+ * one-use tickets. `fusion/rpc_0002` adds each message's trace context (the broadcast's
+ * `traceparent`, as JSON), sent with the message so members continue that trace.
  */
 import type { Knex } from 'knex';
 import { CONNECTION_TABLE } from '../connection/tables.js';
@@ -55,5 +56,20 @@ export const RPC_MIGRATION: RpcMigration = {
   },
   async down(knex: Knex) {
     for (const table of [TICKET_TABLE, CHANNEL_MEMBER_TABLE, CHANNEL_MESSAGE_TABLE, CHANNEL_TABLE]) await knex.schema.dropTableIfExists(table);
+  },
+};
+
+/** Adds `trace_context` (the broadcast's W3C trace context as JSON, or null) to channel messages. */
+export const RPC_TRACE_MIGRATION: RpcMigration = {
+  name: 'fusion/rpc_0002_message_trace_context',
+  async up(knex: Knex) {
+    await knex.schema.alterTable(CHANNEL_MESSAGE_TABLE, (t) => {
+      t.text('trace_context').nullable();
+    });
+  },
+  async down(knex: Knex) {
+    await knex.schema.alterTable(CHANNEL_MESSAGE_TABLE, (t) => {
+      t.dropColumn('trace_context');
+    });
   },
 };

@@ -8,7 +8,7 @@ import { FusionError } from '../../helper/errors.js';
 import { ANALYSIS_MIGRATION } from '../analyzer/migration.js';
 import { CLOUD_MIGRATION } from '../cloud/migration.js';
 import { CONNECTION_MIGRATION } from '../connection/tables.js';
-import { RPC_MIGRATION } from '../rpc/tables.js';
+import { RPC_MIGRATION, RPC_TRACE_MIGRATION } from '../rpc/tables.js';
 
 /** One schema change. `name` is recorded once applied; never rename or edit an applied one. */
 export interface StorageMigration {
@@ -187,6 +187,7 @@ export const FUSION_MIGRATIONS: readonly StorageMigration[] = [
   // databases that have them already skip them.
   CONNECTION_MIGRATION,
   RPC_MIGRATION,
+  RPC_TRACE_MIGRATION,
 ];
 
 /** Checks a migration list: every entry has a non-empty unique name and an `up` function. */

@@ -104,18 +104,20 @@ describeStorage('storage: the connection and RPC tables, once applied by their A
   it('are framework migrations now; a database where the APIs applied them at start keeps its rows', async () => {
     const storage = getStorage();
     const names = FUSION_MIGRATIONS.map((m) => m.name);
-    expect(names.slice(-2)).toEqual(['fusion/connection_0001', 'fusion/rpc_0001']);
+    expect(names.slice(-3)).toEqual(['fusion/connection_0001', 'fusion/rpc_0001', 'fusion/rpc_0002_message_trace_context']);
     expect(await tableExists(storage.knex, 'fusion_connection')).toBe(true);
     expect(await tableExists(storage.knex, 'fusion_rpc_member')).toBe(true);
     // The old way: the framework list without them, then each API applied its own at start (same names).
     await storage.knex.raw('DROP TABLE fusion_rpc_ticket, fusion_rpc_member, fusion_rpc_message, fusion_rpc_channel, fusion_connection_message, fusion_connection');
-    await storage.knex(MIGRATIONS_TABLE).whereIn('name', ['fusion/connection_0001', 'fusion/rpc_0001']).delete();
-    await applyMigrations(storage.knex, FUSION_MIGRATIONS.slice(0, -2), storage.schema);
+    await storage.knex(MIGRATIONS_TABLE).whereIn('name', names.slice(-3)).delete();
+    await applyMigrations(storage.knex, FUSION_MIGRATIONS.slice(0, -3), storage.schema);
+    await applyMigrations(storage.knex, FUSION_MIGRATIONS.slice(-3, -2), storage.schema);
     await applyMigrations(storage.knex, FUSION_MIGRATIONS.slice(-2, -1), storage.schema);
-    await applyMigrations(storage.knex, FUSION_MIGRATIONS.slice(-1), storage.schema);
     await storage.knex.raw(`INSERT INTO fusion_rpc_channel (name, pruned_through) VALUES ('room/kept', 7)`);
+    // Later framework migrations (the messages' trace context) apply on top.
     await storage.migrate();
     expect(await storage.knex('fusion_rpc_channel').select('name', 'pruned_through')).toEqual([{ name: 'room/kept', pruned_through: expect.anything() }]);
+    expect(await storage.knex.schema.hasColumn('fusion_rpc_message', 'trace_context')).toBe(true);
     expect((await appliedNames(storage.knex)).filter((name) => name.endsWith('_0001') && /connection|rpc/.test(name))).toEqual(['fusion/connection_0001', 'fusion/rpc_0001']);
   });
 }, { logger: quietLogger });
