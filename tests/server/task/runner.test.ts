@@ -177,7 +177,10 @@ describeStorage('FusionTaskRunner', (getStorage, kind) => {
         maxActive = Math.max(maxActive, active);
         runs.push(ctx.now);
         try {
-          if (runs.length === 1) (started(), await blocked);
+          if (runs.length === 1) {
+            started();
+            await blocked;
+          }
         } finally {
           active--;
         }
