@@ -34,7 +34,12 @@ const analyzers: FusionAnalyzer[] = [
       trio.peak = Math.max(trio.peak, trio.active);
       try {
         if (trio.active >= 3) for (const wake of trio.wake.splice(0)) wake();
-        else await new Promise<void>((resolve, reject) => (trio.wake.push(resolve), signal.addEventListener('abort', () => reject(signal.reason), { once: true })));
+        else {
+          await new Promise<void>((resolve, reject) => {
+            trio.wake.push(resolve);
+            signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+          });
+        }
       } finally {
         trio.active--;
       }
