@@ -59,6 +59,7 @@ const analyzers: FusionAnalyzer[] = [
     info: new AnalyzerInfo({ name: 'killer' }),
     process: async (_analysis, context) => void (await context.run(['sh', '-c', `echo $$ > "${join(context.directory, 'pid')}"; exec sleep 300`])),
   },
+  { info: new AnalyzerInfo({ name: 'fresh' }), process: async () => undefined },
   {
     info: new AnalyzerInfo({ name: 'zipper' }),
     async process(_analysis, { outputDirectory }) {
@@ -231,5 +232,20 @@ describeStorage('analyzer runtime (order, workers, stop, atomicity, subprocess, 
     await extractZip(join(directory, caseObj.guid, 'zipper', 'output.zip'), unzipped);
     expect(await readFile(join(unzipped, 'top.txt'), 'utf8')).toBe('top\n');
     expect([...(await readFile(join(unzipped, 'sub', 'inner.bin')))]).toEqual([0, 1, 2, 255]);
+  });
+
+  it('queueing inside the caller transaction works for an analyzer never queued before (its pg-boss queue created first), and commits with it', async () => {
+    const caseObj = await newCase();
+    const storage = getStorage();
+    const queued = storage.transaction(async (tx) => {
+      await tx.knex.raw('SELECT 1');
+      return api.queue(caseObj, 'fresh', { trx: tx.knex as never });
+    });
+    const hung = new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('queueing inside the transaction did not finish within 20 s')), 20_000).unref());
+    expect((await Promise.race([queued, hung])).status).toBe('queued');
+    const pool = startPool('fresh');
+    const done = finished(pool);
+    await pool.start();
+    expect((await done)[0]!.status).toBe('success');
   });
 });
