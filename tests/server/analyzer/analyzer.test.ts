@@ -18,6 +18,7 @@ import { acquireBoss } from '../../../src/server/task/boss.js';
 import { createTestServer } from '../../../src/testing/index.js';
 import type { TestServer } from '../../../src/testing/index.js';
 import { describeStorage } from '../../helpers/storage.js';
+import { analysisEvents, finished } from './pool-helpers.js';
 
 const order: string[] = [];
 const analyzers: FusionAnalyzer[] = [
@@ -71,19 +72,10 @@ describeStorage('analyzer runtime', (getStorage) => {
     pools.push(pool);
     return pool;
   }
-  async function finished(pool: FusionAnalyzerPool, count = 1): Promise<Analysis[]> {
-    const done: Analysis[] = [];
-    const stop = AbortSignal.timeout(30_000);
-    while (done.length < count) done.push((await once(pool, 'finished', { signal: stop }))[0] as Analysis);
-    return done;
-  }
   async function newCase(name = 'analysed'): Promise<Case> {
     return t.clients.service.case.createCase({ name });
   }
-  async function categories(caseGuid: string): Promise<string[]> {
-    const rows = await getStorage().knex('fusion_event').where({ case_guid: caseGuid }).orderBy('id').select('category');
-    return rows.map((row: { category: string }) => row.category).filter((category) => category.startsWith('analysis_'));
-  }
+  const categories = (caseGuid: string): Promise<string[]> => analysisEvents(getStorage().knex, caseGuid);
 
   it('lists the enabled analyzers', async () => {
     const listed = await client.enumerateAnalyzers();

@@ -1,12 +1,11 @@
 // The analyzer runtime beyond the happy path: age order within a priority, N workers at once, a graceful stop
 // mid-analysis, one transaction per transition and its event, a timed-out subprocess killed, the output tree zipped.
-import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import { FusionAnalysisAPIClient } from '../../../src/client/api/analysis.js';
-import type { Analysis, Case } from '../../../src/concept/index.js';
+import type { Case } from '../../../src/concept/index.js';
 import { AnalyzerInfo } from '../../../src/concept/index.js';
 import { extractZip } from '../../../src/helper/zip.js';
 import type { FusionAnalyzer } from '../../../src/server/analyzer/analyzer.js';
@@ -18,6 +17,7 @@ import { bossSchema } from '../../../src/server/task/boss.js';
 import { createTestServer } from '../../../src/testing/index.js';
 import type { TestServer } from '../../../src/testing/index.js';
 import { describeStorage } from '../../helpers/storage.js';
+import { analysisEvents, finished } from './pool-helpers.js';
 import { silenceAudit, until } from '../event/helpers.js';
 
 const ran: string[] = [];
@@ -104,19 +104,10 @@ describeStorage('analyzer runtime (order, workers, stop, atomicity, subprocess, 
     pools.push(pool);
     return pool;
   }
-  async function finished(pool: FusionAnalyzerPool, count = 1): Promise<Analysis[]> {
-    const done: Analysis[] = [];
-    const stop = AbortSignal.timeout(60_000);
-    while (done.length < count) done.push((await once(pool, 'finished', { signal: stop }))[0] as Analysis);
-    return done;
-  }
   async function newCase(): Promise<Case> {
     return t.clients.service.case.createCase({ name: 'runtime' });
   }
-  async function categories(caseGuid: string): Promise<string[]> {
-    const rows = await getStorage().knex('fusion_event').where({ case_guid: caseGuid }).orderBy('id').select('category');
-    return rows.map((row: { category: string }) => row.category).filter((category) => category.startsWith('analysis_'));
-  }
+  const categories = (caseGuid: string): Promise<string[]> => analysisEvents(getStorage().knex, caseGuid);
   async function row(caseGuid: string, analyzer: string): Promise<{ status: string; attempts: number; owner: string | null; job_id: string }> {
     return getStorage().knex(ANALYSIS_TABLE).where({ case_guid: caseGuid, analyzer }).first('status', 'attempts', 'owner', 'job_id');
   }
