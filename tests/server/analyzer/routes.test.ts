@@ -74,6 +74,7 @@ describeStorage('analysis routes: bad input', (getStorage) => {
       await expect(http.get(`/api/case/${closed.guid}/analysis/echo${suffix}`)).rejects.toEqual(refused(404, 'FUSION_ERR_ANALYSIS_NOT_FOUND', /no echo analysis/));
     }
     await expect(client.retrieveAnalysis(open.guid, 'off')).rejects.toMatchObject({ status: 404 });
+    expect(await client.retrieveLog(open.guid, 'echo')).toBe(''); // queued, not started: no log yet, not an error
   });
 
   it('PUT /api/case/:case_guid/analysis/:analyzer: every bad request is a 4xx and changes nothing', async () => {
