@@ -1,23 +1,16 @@
 // The analyzer runtime beyond the happy path: age order within a priority, N workers at once, a graceful stop
 // mid-analysis, one transaction per transition and its event, a timed-out subprocess killed, the output tree zipped.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
-import { FusionAnalysisAPIClient } from '../../../src/client/api/analysis.js';
+import { expect, it } from '@jest/globals';
 import type { Case } from '../../../src/concept/index.js';
 import { AnalyzerInfo } from '../../../src/concept/index.js';
 import { extractZip } from '../../../src/helper/zip.js';
 import type { FusionAnalyzer } from '../../../src/server/analyzer/analyzer.js';
 import { ANALYSIS_TABLE } from '../../../src/server/analyzer/analysis-rows.js';
-import { FusionAnalysisAPI } from '../../../src/server/analyzer/impl.js';
-import { FusionAnalyzerPool } from '../../../src/server/analyzer/pool.js';
-import { FusionEventAPI } from '../../../src/server/event/impl.js';
 import { bossSchema } from '../../../src/server/task/boss.js';
-import { createTestServer } from '../../../src/testing/index.js';
-import type { TestServer } from '../../../src/testing/index.js';
 import { describeStorage } from '../../helpers/storage.js';
-import { analysisEvents, finished } from './pool-helpers.js';
+import { analysisEvents, finished, useAnalysisSuite } from './pool-helpers.js';
 import { silenceAudit, until } from '../event/helpers.js';
 
 const ran: string[] = [];
@@ -72,40 +65,9 @@ const analyzers: FusionAnalyzer[] = [
 
 describeStorage('analyzer runtime (order, workers, stop, atomicity, subprocess, zip)', (getStorage) => {
   silenceAudit();
-  let t: TestServer;
-  let api: FusionAnalysisAPI;
-  let client: FusionAnalysisAPIClient;
-  let directory: string;
-  const pools: FusionAnalyzerPool[] = [];
-
-  beforeAll(async () => {
-    directory = await mkdtemp(join(tmpdir(), 'fusion-runtime-'));
-    api = new FusionAnalysisAPI(analyzers);
-    t = await createTestServer({
-      storage: getStorage(),
-      apis: [new FusionEventAPI({ webhooks: false }), api],
-      config: {
-        event: {},
-        analyzers: { directory, lease: 2, poll_interval: 0.1, fifo: { workers: 1 }, trio: { workers: 3, timeout: 120 }, atomic: { retries: 100 }, killer: { timeout: 1 } },
-      },
-    });
-    client = new FusionAnalysisAPIClient({ client: t.clients.service.client });
-  }, 60_000);
-  afterEach(async () => {
-    await Promise.all(pools.splice(0).map((pool) => pool.stop()));
-  });
-  afterAll(async () => {
-    await t?.close();
-    await rm(directory, { recursive: true, force: true });
-  });
-
-  function startPool(name: string): FusionAnalyzerPool {
-    const pool = new FusionAnalyzerPool({ host: t.server, analyzer: analyzers.find((a) => a.info.name === name)!, config: api.config });
-    pools.push(pool);
-    return pool;
-  }
+  const s = useAnalysisSuite(getStorage, analyzers, { lease: 2, poll_interval: 0.1, fifo: { workers: 1 }, trio: { workers: 3, timeout: 120 }, atomic: { retries: 100 }, killer: { timeout: 1 } });
   async function newCase(): Promise<Case> {
-    return t.clients.service.case.createCase({ name: 'runtime' });
+    return s.t.clients.service.case.createCase({ name: 'runtime' });
   }
   const categories = (caseGuid: string): Promise<string[]> => analysisEvents(getStorage().knex, caseGuid);
   async function row(caseGuid: string, analyzer: string): Promise<{ status: string; attempts: number; owner: string | null; job_id: string }> {
@@ -118,11 +80,11 @@ describeStorage('analyzer runtime (order, workers, stop, atomicity, subprocess, 
     for (let i = 0; i < 4; i++) {
       const caseObj = await newCase();
       mediums.push(caseObj.guid);
-      await client.queueAnalysis(caseObj.guid, 'fifo', { priority: 'medium' });
+      await s.client.queueAnalysis(caseObj.guid, 'fifo', { priority: 'medium' });
     }
     const high = await newCase();
-    await client.queueAnalysis(high.guid, 'fifo', { priority: 'high' });
-    const pool = startPool('fifo');
+    await s.client.queueAnalysis(high.guid, 'fifo', { priority: 'high' });
+    const pool = s.startPool('fifo');
     const done = finished(pool, 5);
     await pool.start();
     await done;
@@ -131,8 +93,8 @@ describeStorage('analyzer runtime (order, workers, stop, atomicity, subprocess, 
 
   it('a pool with workers: 3 runs three analyses at once', async () => {
     trio.peak = 0;
-    for (let i = 0; i < 3; i++) await client.queueAnalysis((await newCase()).guid, 'trio');
-    const pool = startPool('trio');
+    for (let i = 0; i < 3; i++) await s.client.queueAnalysis((await newCase()).guid, 'trio');
+    const pool = s.startPool('trio');
     const done = finished(pool, 3);
     await pool.start();
     expect((await done).map((analysis) => analysis.status)).toEqual(['success', 'success', 'success']);
@@ -142,16 +104,16 @@ describeStorage('analyzer runtime (order, workers, stop, atomicity, subprocess, 
   it('stopping a pool mid-analysis puts it back in the queue (processing → pending → queued, attempt given back); the next pool runs it', async () => {
     held.calls = 0;
     const caseObj = await newCase();
-    await client.queueAnalysis(caseObj.guid, 'held');
+    await s.client.queueAnalysis(caseObj.guid, 'held');
     const started = new Promise<void>((resolve) => (held.started = resolve));
-    const first = startPool('held');
+    const first = s.startPool('held');
     await first.start();
     await started;
     expect(await row(caseObj.guid, 'held')).toMatchObject({ status: 'processing', attempts: 1 });
     await first.stop();
     expect(await row(caseObj.guid, 'held')).toMatchObject({ status: 'queued', attempts: 0, owner: null });
     expect(await categories(caseObj.guid)).toEqual(['analysis_pending', 'analysis_queued', 'analysis_extracting', 'analysis_processing', 'analysis_pending', 'analysis_queued']);
-    const second = startPool('held');
+    const second = s.startPool('held');
     const done = finished(second);
     await second.start();
     expect((await done)[0]!.status).toBe('success');
@@ -166,9 +128,9 @@ describeStorage('analyzer runtime (order, workers, stop, atomicity, subprocess, 
       `CREATE TRIGGER refuse_success BEFORE INSERT ON fusion_event FOR EACH ROW WHEN (NEW.category = 'analysis_success' AND NEW.case_guid::text = '${caseObj.guid}') EXECUTE FUNCTION refuse_event()`,
     );
     try {
-      await client.queueAnalysis(caseObj.guid, 'atomic');
+      await s.client.queueAnalysis(caseObj.guid, 'atomic');
       const { job_id: jobId } = await row(caseObj.guid, 'atomic');
-      const pool = startPool('atomic');
+      const pool = s.startPool('atomic');
       await pool.start();
       const jobs = `${bossSchema(getStorage())}.job`;
       await until(async () => (await knex.raw(`SELECT state FROM ${jobs} WHERE id = ?`, [jobId])).rows[0]?.state === 'completed', 30_000, 'the first run to end');
@@ -191,13 +153,13 @@ describeStorage('analyzer runtime (order, workers, stop, atomicity, subprocess, 
 
   it('a subprocess past the timeout is killed; the analysis fails with its log kept', async () => {
     const caseObj = await newCase();
-    await client.queueAnalysis(caseObj.guid, 'killer');
-    const pool = startPool('killer');
+    await s.client.queueAnalysis(caseObj.guid, 'killer');
+    const pool = s.startPool('killer');
     const done = finished(pool);
     await pool.start();
     const [analysis] = await done;
     expect(analysis!.toJSON()).toMatchObject({ status: 'failure', error: expect.stringMatching(/timed out/) });
-    const pid = Number((await readFile(join(directory, caseObj.guid, 'killer', 'pid'), 'utf8')).trim());
+    const pid = Number((await readFile(join(s.directory, caseObj.guid, 'killer', 'pid'), 'utf8')).trim());
     const alive = (): boolean => {
       try {
         process.kill(pid, 0);
@@ -207,20 +169,20 @@ describeStorage('analyzer runtime (order, workers, stop, atomicity, subprocess, 
       }
     };
     await until(() => !alive(), 30_000, `the subprocess ${pid} to be gone`);
-    const log = await client.retrieveLog(caseObj.guid, 'killer');
+    const log = await s.client.retrieveLog(caseObj.guid, 'killer');
     expect(log).toContain('$ sh -c');
     expect(log).toMatch(/failure: analysis timed out/);
   });
 
   it('the output directory is zipped with its tree', async () => {
     const caseObj = await newCase();
-    await client.queueAnalysis(caseObj.guid, 'zipper');
-    const pool = startPool('zipper');
+    await s.client.queueAnalysis(caseObj.guid, 'zipper');
+    const pool = s.startPool('zipper');
     const done = finished(pool);
     await pool.start();
     expect((await done)[0]!.status).toBe('success');
-    const unzipped = join(directory, 'unzipped', caseObj.guid);
-    await extractZip(join(directory, caseObj.guid, 'zipper', 'output.zip'), unzipped);
+    const unzipped = join(s.directory, 'unzipped', caseObj.guid);
+    await extractZip(join(s.directory, caseObj.guid, 'zipper', 'output.zip'), unzipped);
     expect(await readFile(join(unzipped, 'top.txt'), 'utf8')).toBe('top\n');
     expect([...(await readFile(join(unzipped, 'sub', 'inner.bin')))]).toEqual([0, 1, 2, 255]);
   });
@@ -230,11 +192,11 @@ describeStorage('analyzer runtime (order, workers, stop, atomicity, subprocess, 
     const storage = getStorage();
     const queued = storage.transaction(async (tx) => {
       await tx.knex.raw('SELECT 1');
-      return api.queue(caseObj, 'fresh', { trx: tx.knex as never });
+      return s.api.queue(caseObj, 'fresh', { trx: tx.knex as never });
     });
     const hung = new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('queueing inside the transaction did not finish within 20 s')), 20_000).unref());
     expect((await Promise.race([queued, hung])).status).toBe('queued');
-    const pool = startPool('fresh');
+    const pool = s.startPool('fresh');
     const done = finished(pool);
     await pool.start();
     expect((await done)[0]!.status).toBe('success');
