@@ -60,4 +60,16 @@ describeRoles('fusion analyzer (separate processes, PostgreSQL)', (suite) => {
     worker.process.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
   }, 120_000);
+
+  it('bad arguments fail naming what was wrong: --workers 0 (2), an unknown analyzer, an unknown task (2)', async () => {
+    const zero = fusion(['analyzer', 'count', '--workers', '0', '--config', suite().config]);
+    expect(await zero.exited).toBe(2);
+    expect(zero.stderr).toContain('--workers must be an integer >= 1, got 0');
+    const analyzer = fusion(['analyzer', 'nope', '--config', suite().config]);
+    expect(await analyzer.exited).not.toBe(0);
+    expect(analyzer.stderr).toMatch(/no analyzer named "nope"; its analyzers: count, hold/);
+    const task = fusion(['task', 'nope', '--config', suite().config]);
+    expect(await task.exited).toBe(2);
+    expect(task.stderr).toMatch(/no task named "nope"; its tasks: .*beat.*synchronizer/);
+  }, 180_000);
 });

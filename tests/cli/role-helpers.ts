@@ -71,6 +71,8 @@ export function waitForOutput(child: Child, text: string, ms = 60_000): Promise<
 /** What a role suite gets: a config file naming the workers module, the storage and pg-boss of its schema. */
 export interface RoleSuite {
   config: string;
+  /** The suite's temporary directory (the synchronizer writes to its `sync` folder). */
+  directory: string;
   storage: KnexStorage;
   /** Queues `count` analyses of `analyzer` (cases that exist only in the rows) in one transaction; returns the case guids. */
   queue(analyzer: string, count: number): Promise<string[]>;
@@ -101,6 +103,7 @@ export function describeRoles(title: string, body: (suite: () => RoleSuite) => v
           `storage: { url: "${TEST_PG_URL}", schema: ${schema} }`,
           `service: { module: "${MODULE}" }`,
           'event: {}',
+          `synchronizer: { directory: "${join(dir, 'sync')}", interval: 60 }`,
           `analyzers: { directory: "${join(dir, 'analyses')}", lease: 2, poll_interval: 0.2, count: { workers: 2 }, hold: { retries: 1 } }`,
           '',
         ].join('\n'),
@@ -134,6 +137,6 @@ export function describeRoles(title: string, body: (suite: () => RoleSuite) => v
       return guids;
     }
 
-    body(() => ({ config, storage, queue }));
+    body(() => ({ config, directory: dir, storage, queue }));
   });
 }

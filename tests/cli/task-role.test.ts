@@ -1,7 +1,10 @@
 // `fusion task NAME`: --once exit codes, a singleton across two processes and its takeover after SIGKILL; `fusion serve` runs the serve tasks; --metrics-port.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { expect, it } from '@jest/globals';
 import { request } from 'undici';
+import { Case } from '../../src/concept/index.js';
+import { SYNC_SECTIONS } from '../../src/server/task/sync-storage.js';
 import { sample } from '../server/metrics/scrape.js';
 import { describeRoles, fusion, until, waitForOutput } from './role-helpers.js';
 
@@ -91,5 +94,26 @@ describeRoles('fusion task (separate processes, PostgreSQL)', (suite) => {
     const bad = fusion(['analyzer', 'count', '--config', suite().config, '--metrics-port', 'http']);
     expect(await bad.exited).toBe(2);
     expect(bad.stderr).toContain('--metrics-port must be a port number');
+  }, 120_000);
+
+  it('a failing task is logged and retried with backoff, turn after turn, and never ends the process (SIGTERM: exit 0)', async () => {
+    const worker = fusion(['task', 'flaky', '--config', suite().config]);
+    const pid = worker.process.pid!;
+    const attempts = async (): Promise<number[]> => (await suite().storage.knex('test_flaky').where({ pid }).orderBy('id').select('attempt')).map((row: { attempt: number }) => row.attempt);
+    await until(`three failed turns (stderr: ${worker.stderr.slice(-500)})`, async () => (await attempts()).length >= 6, 90_000);
+    expect(worker.process.exitCode).toBeNull();
+    expect((await attempts()).slice(0, 6)).toEqual([1, 2, 1, 2, 1, 2]);
+    worker.process.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+  }, 120_000);
+
+  it('fusion task synchronizer --once mirrors every stored case into synchronizer.directory (edf_fusion layout)', async () => {
+    await suite().storage.createCase(new Case({ name: 'mirrored', tsid: 'S-1' }));
+    await suite().storage.createCase(new Case({ name: 'plain' }));
+    const run = fusion(['task', 'synchronizer', '--once', '--config', suite().config]);
+    expect(await run.exited).toBe(0);
+    const root = join(suite().directory, 'sync');
+    expect((await readdir(root)).sort()).toEqual(['[S-1] mirrored', 'plain']);
+    expect((await readdir(join(root, '[S-1] mirrored'))).filter((name) => !name.startsWith('.')).sort()).toEqual([...SYNC_SECTIONS]);
   }, 120_000);
 });

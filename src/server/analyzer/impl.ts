@@ -40,7 +40,8 @@ export class FusionAnalysisAPI extends FusionAPI {
   /** The API name. */
   readonly name: string = 'analysis';
   readonly #analyzers = new Map<string, FusionAnalyzer>();
-  readonly #queues = new Set<string>();
+  /** pg-boss queues created (or being created), by queue name. */
+  readonly #queues = new Map<string, Promise<void>>();
   #config: FusionAnalyzersConfig | null = null;
   #host: FusionHost | null = null;
   #lease: BossLease | null = null;
@@ -56,6 +57,7 @@ export class FusionAnalysisAPI extends FusionAPI {
       defineAnalyzer(analyzer);
       if (this.#analyzers.has(analyzer.info.name)) throw new FusionError('FUSION_ERR_TASK_INVALID', `analyzer ${analyzer.info.name} is registered already`);
       this.#analyzers.set(analyzer.info.name, analyzer);
+      if (this.#lease) void this.#ensureQueue(analyzer.info.name).catch(() => undefined); // queue() awaits it again and reports the error
     }
     return this;
   }
@@ -125,13 +127,20 @@ export class FusionAnalysisAPI extends FusionAPI {
     );
   }
 
-  /** Starts pg-boss on the server's storage (the table comes with the migrations). */
+  /**
+   * Starts pg-boss on the server's storage (the table comes with the migrations) and creates the
+   * queues of the enabled analyzers now: queue() inside a caller's transaction must not need a
+   * connection of its own (PGlite has one, held by that transaction).
+   */
   override async start(host: FusionHost): Promise<void> {
     this.#lease = await acquireBoss(host.storage, { logger: host.logger });
+    for (const analyzer of this.#enabled()) await this.#ensureQueue(analyzer.info.name); // one at a time: each adds a partition to pg-boss's job table
   }
 
   /** Stops pg-boss (its timers). */
   override async close(): Promise<void> {
+    await Promise.allSettled(this.#queues.values());
+    this.#queues.clear();
     await this.#lease?.release();
     this.#lease = null;
   }
@@ -144,12 +153,22 @@ export class FusionAnalysisAPI extends FusionAPI {
     const analyzer = this.#enabled().find((candidate) => candidate.info.name === name);
     if (!analyzer) throw unknownAnalyzer(name, this.#enabled());
     if (!this.#lease || !this.#host) throw new FusionError('FUSION_ERR_UNAVAILABLE', 'the analysis API is not started');
-    const queue = analyzerQueue(name);
-    if (!this.#queues.has(queue)) {
-      await ensureQueue(this.#lease.boss, queue);
-      this.#queues.add(queue);
-    }
+    await this.#ensureQueue(name);
     return queueAnalysis(this.#host, this.#lease.boss, caseObj, name, { ...options, expireInSeconds: jobExpiry(analyzerSettings(this.config, name), this.config) });
+  }
+
+  /** Creates the pg-boss queue of analyzer `name` once per API (a failed attempt is retried by the next call). */
+  #ensureQueue(name: string): Promise<void> {
+    const queue = analyzerQueue(name);
+    let ready = this.#queues.get(queue);
+    if (!ready) {
+      ready = ensureQueue(this.#lease!.boss, queue).catch((error: unknown) => {
+        this.#queues.delete(queue);
+        throw error;
+      });
+      this.#queues.set(queue, ready);
+    }
+    return ready;
   }
 
   #enabled(): FusionAnalyzer[] {

@@ -122,12 +122,36 @@ export async function acquireBoss(storage: FusionStorage, options: AcquireBossOp
   };
 }
 
-/** Creates queue `name` unless it exists (several processes may race: the loser's error is ignored). */
+/** The queue creations of each pg-boss in this process, run one after another. */
+const creations = new WeakMap<PgBoss, Promise<unknown>>();
+
+/**
+ * Creates queue `name` unless it exists. Each creation adds a partition to pg-boss's job table,
+ * and two at once can deadlock: in this process they run one after another; across processes
+ * the deadlock's victim tries again after a short random pause, and a loser of a race for the
+ * same name finds the queue made.
+ */
 export async function ensureQueue(boss: PgBoss, name: string, options: Omit<PgBoss.Queue, 'name'> = {}): Promise<void> {
   if (await boss.getQueue(name)) return;
-  try {
-    await boss.createQueue(name, { name, ...options });
-  } catch (error) {
-    if (!(await boss.getQueue(name))) throw error;
+  const previous = creations.get(boss) ?? Promise.resolve();
+  const mine = previous.catch(() => undefined).then(() => createQueue(boss, name, options));
+  creations.set(boss, mine);
+  await mine;
+}
+
+async function createQueue(boss: PgBoss, name: string, options: Omit<PgBoss.Queue, 'name'>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    if (await boss.getQueue(name)) return;
+    try {
+      await boss.createQueue(name, { name, ...options });
+      return;
+    } catch (error) {
+      if (await boss.getQueue(name)) return;
+      if ((error as { code?: string }).code !== DEADLOCK || attempt >= 8) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * attempt));
+    }
   }
 }
+
+/** PostgreSQL's SQLSTATE for a deadlock (the victim's transaction is rolled back, nothing done). */
+const DEADLOCK = '40P01';

@@ -26,6 +26,13 @@ describeStorage('pg-boss on our storage', (getStorage) => {
     expect(await boss.getQueue('jobs')).toMatchObject({ name: 'jobs' });
   });
 
+  it('ensureQueue: eight queues created at once in one process all exist (creations run one at a time: two at once can deadlock on PostgreSQL)', async () => {
+    const names = Array.from({ length: 8 }, (_, i) => `racing-${i}`);
+    await Promise.all(names.map((name) => ensureQueue(boss, name)));
+    await Promise.all(names.map((name) => ensureQueue(boss, name))); // again: a no-op
+    for (const name of names) expect(await boss.getQueue(name)).toMatchObject({ name });
+  });
+
   it('fetches by priority, then oldest first, each job once', async () => {
     await ensureQueue(boss, 'ordered');
     for (const [n, priority] of [[1, 10], [2, 30], [3, 20], [4, 30]] as const) await boss.send('ordered', { n }, { priority });

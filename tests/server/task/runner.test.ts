@@ -158,6 +158,93 @@ describeStorage('FusionTaskRunner', (getStorage, kind) => {
     await next(runner, 'run', 'slow');
   });
 
+  it('a run longer than its interval: no second run starts while it runs, missed turns are not stacked', async () => {
+    const clock = new ManualClock();
+    const runner = newRunner(clock);
+    let active = 0;
+    let maxActive = 0;
+    const runs: number[] = [];
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    runner.register({
+      name: 'long',
+      on: 'interval',
+      interval: 10,
+      run: async (ctx) => {
+        active++;
+        maxActive = Math.max(maxActive, active);
+        runs.push(ctx.now);
+        try {
+          if (runs.length === 1) {
+            started();
+            await blocked;
+          }
+        } finally {
+          active--;
+        }
+      },
+    });
+    await runner.start();
+    const start = clock.now();
+    await clock.waitForSleepers(1);
+    clock.advance(10_000);
+    await running;
+    for (let i = 0; i < 5; i++) {
+      clock.advance(10_000); // five more intervals pass during the first run
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(runs).toHaveLength(1);
+    const firstEnded = next(runner, 'run', 'long');
+    release();
+    await firstEnded;
+    await clock.waitForSleepers(1);
+    expect(runs).toHaveLength(1); // no catch-up burst: the next turn is one interval after the end
+    clock.advance(9_999);
+    await clock.waitForSleepers(1);
+    expect(runs).toHaveLength(1);
+    const second = next(runner, 'run', 'long');
+    clock.advance(1);
+    await second;
+    expect(runs.map((t) => t - start)).toEqual([10_000, 70_000]);
+    expect(maxActive).toBe(1);
+  });
+
+  it('graceful stop: the run in progress sees its signal abort and ends before the shutdown tasks; nothing runs after', async () => {
+    const clock = new ManualClock();
+    const runner = newRunner(clock);
+    const order: string[] = [];
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    runner.register(
+      {
+        name: 'worker',
+        on: 'interval',
+        interval: 1,
+        immediate: true,
+        run: async ({ signal }) => {
+          order.push('run');
+          started();
+          await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+          await new Promise((resolve) => setImmediate(resolve)); // finishing touches after the abort
+          order.push(`run ended (aborted: ${signal.aborted})`);
+        },
+      },
+      { name: 'flush', on: 'shutdown', run: ({ signal }) => void order.push(`shutdown (aborted: ${signal.aborted})`) },
+    );
+    await runner.start();
+    await running;
+    await runner.stop();
+    expect(order).toEqual(['run', 'run ended (aborted: true)', 'shutdown (aborted: false)']);
+    expect(clock.sleeping).toBe(0);
+    clock.advance(60_000);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toHaveLength(3);
+    await runner.stop(); // idempotent: the shutdown task does not run twice
+    expect(order).toHaveLength(3);
+  });
+
   it('refuses bad definitions with a clear error', () => {
     const runner = newRunner(new ManualClock());
     const run = (): void => undefined;

@@ -34,12 +34,23 @@ describePg('tasks on the server (PostgreSQL)', () => {
     await storage.close();
   }, 60_000);
 
-  it("a service module's serve tasks run after listen (startup by priority, interval) and stop on close (shutdown runs); the others do not", async () => {
+  it("a service module's migrations are applied and its serve tasks run after listen (startup by priority, interval) and stop on close (shutdown runs); the others do not", async () => {
     const runs: string[] = [];
     let storageOpenAtShutdown = false;
     const module = defineService({
+      // The module's migrations are applied before its tasks run: warm-low writes to their table.
+      migrations: [{ name: 'server-tasks-test/0001_marks', up: async (knex) => void (await knex.raw('CREATE TABLE test_marks (task text NOT NULL)')) }],
       tasks: [
-        defineTask({ name: 'warm-low', on: 'startup', serve: true, priority: 1, run: () => void runs.push('warm-low') }),
+        defineTask({
+          name: 'warm-low',
+          on: 'startup',
+          serve: true,
+          priority: 1,
+          run: async ({ storage }) => {
+            await storage.knex('test_marks').insert({ task: 'warm-low' });
+            runs.push('warm-low');
+          },
+        }),
         defineTask({ name: 'warm-high', on: 'startup', serve: true, priority: 5, run: () => void runs.push('warm-high') }),
         defineTask({ name: 'tick', on: 'interval', interval: 0.05, immediate: true, serve: true, run: () => void runs.push('tick') }),
         defineTask({ name: 'own-process', on: 'interval', interval: 0.05, immediate: true, run: () => void runs.push('own-process') }),
@@ -62,6 +73,7 @@ describePg('tasks on the server (PostgreSQL)', () => {
       expect(server.taskRunner).toBeNull();
       await server.listen({ host: '127.0.0.1', port: 0 });
       expect(runs.slice(0, 2)).toEqual(['warm-high', 'warm-low']);
+      expect(await server.storage.knex('test_marks').select('task')).toEqual([{ task: 'warm-low' }]);
       await until('three ticks', () => runs.filter((run) => run === 'tick').length >= 3);
       expect(() => server.addTask(defineTask({ name: 'late', on: 'startup', run: () => undefined }))).toThrow(/before listen/);
     } finally {

@@ -7,7 +7,9 @@ import { Case } from '../../../src/concept/index.js';
 import { parseConfig } from '../../../src/server/config.js';
 import { SYNC_SECTIONS, SyncStorage, syncCase } from '../../../src/server/task/sync-storage.js';
 import { readSynchronizerConfig, synchronizeCases, synchronizerTask } from '../../../src/server/task/synchronizer.js';
-import { describeStorage } from '../../helpers/storage.js';
+import { FusionTaskRunner } from '../../../src/server/task/runner.js';
+import { describeStorage, quietLogger } from '../../helpers/storage.js';
+import type { FusionLogger } from '../../../src/helper/logging.js';
 
 let directory: string;
 beforeAll(async () => {
@@ -55,5 +57,31 @@ describeStorage('synchronizer over stored cases', (getStorage, kind) => {
     const config = parseConfig({ synchronizer: { directory: target.directory, interval: 30 } });
     expect(synchronizerTask({ storage, caseClass: Case, config })).toMatchObject({ name: 'synchronizer', on: 'interval', interval: 30, singleton: true });
     expect(synchronizerTask({ storage, caseClass: Case, config: parseConfig({ synchronizer: { directory: '/x', enabled: false } }) })).toBeNull();
+  });
+
+  it('the configured task, run by a task runner, syncs every case, a case added or renamed since included', async () => {
+    const storage = getStorage();
+    const logger = { ...quietLogger, child: () => logger } as unknown as FusionLogger;
+    const target = join(directory, `task-${kind}`);
+    const config = parseConfig({ synchronizer: { directory: target, interval: 30 } });
+    const runner = new FusionTaskRunner({ storage, logger });
+    try {
+      runner.register(synchronizerTask({ storage, caseClass: Case, config })!);
+      const all = async (): Promise<string[]> => (await storage.enumerateCases(Case)).map((c) => (c.tsid ? `[${c.tsid}] ${c.name}` : c.name)).sort();
+      expect(await runner.runOnce('synchronizer')).toBe(true);
+      expect((await readdir(target)).sort()).toEqual(await all());
+      const added = await storage.createCase(new Case({ name: `added ${kind}`, tsid: 'T-9' }));
+      expect(await runner.runOnce('synchronizer')).toBe(true);
+      expect((await readdir(target)).sort()).toEqual(await all());
+      added.update({ name: `renamed ${kind}` });
+      await storage.updateCase(added);
+      expect(await runner.runOnce('synchronizer')).toBe(true);
+      expect((await readdir(target)).sort()).toEqual(await all());
+      expect(await readdir(target)).not.toContain(`[T-9] added ${kind}`);
+      expect(await readdir(target)).toContain(`[T-9] renamed ${kind}`);
+      for (const folder of await readdir(target)) expect((await readdir(join(target, folder))).filter((name) => !name.startsWith('.')).sort()).toEqual([...SYNC_SECTIONS]);
+    } finally {
+      await runner.stop();
+    }
   });
 });
