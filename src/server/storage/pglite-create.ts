@@ -1,15 +1,17 @@
 /**
- * Creates the PGlite instance behind `memory://` and `pglite://DIR`: a new database starts
- * from a cached dump (pglite-template.ts) and writes the dumps missing; every instance runs
- * with small shared buffers.
+ * Creates the PGlite instance behind `memory://` and `pglite://DIR`: a new database is
+ * extracted from a cached dump (pglite-template.ts) and writes the dumps missing; every
+ * instance runs on a directory (NODEFS) with small shared buffers.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { PGliteOptions } from '@electric-sql/pglite';
 import { dropPgliteTemplate, pgliteCacheDir, readPgliteTemplate, savePgliteTemplate } from './pglite-template.js';
 import type { PgliteTemplateKind } from './pglite-template.js';
+import { extractPgliteDump } from './pglite-untar.js';
 
 /**
  * PGlite's start parameters with 16 MB of shared buffers instead of PostgreSQL's 128 MB: the
@@ -17,6 +19,9 @@ import type { PgliteTemplateKind } from './pglite-template.js';
  * CPU and ~100 MB resident for 128 MB), while an embedded database's working set is small.
  */
 export const PGLITE_START_PARAMS: readonly string[] = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+
+/** Name prefix of `memory://` scratch directories, followed by the owner's process id and `-`. */
+const SCRATCH_PREFIX = 'fusion-memory-';
 
 /** Receives what happened to the template (a pino logger fits). */
 export interface PgliteCreateLogger {
@@ -40,13 +45,21 @@ export interface CreatedPglite {
   readonly pglite: PGlite;
   /** Set when the database is new and did not come from the migrated dump: call it right after the first migration, to save that dump. */
   readonly afterFirstMigration?: () => Promise<void>;
+  /** Set for `memory://`: removes its scratch directory; call it after closing the instance. */
+  readonly cleanup?: () => Promise<void>;
 }
 
 /**
- * Opens the PGlite database in `dir` (in memory when undefined), ready to query. A new one is
- * loaded from the dump of the same migrations when cached, else from the initdb dump, else
+ * Opens the PGlite database in `dir` (`memory://` when undefined), ready to query. A new one is
+ * extracted from the dump of the same migrations when cached, else from the initdb dump, else
  * initdb runs (and its result is saved for the next ones). `migratedKey` is
  * migratedTemplateKey() of the storage; `cacheDir` defaults to pgliteCacheDir().
+ *
+ * `memory://` is a database in a private scratch directory under the system's temporary
+ * directory, removed by `cleanup` (and, after a crash, by the next `memory://` opened on the
+ * machine): PGlite's in-memory file system would keep the data directory (~40 MB, most of it
+ * the preallocated WAL segment) and the untarred dump's garbage resident, ~130 MB more
+ * (measured, docs/performance.md), while the operating system caches a small directory anyway.
  */
 export async function createPglite(
   dir: string | undefined,
@@ -54,8 +67,42 @@ export async function createPglite(
   logger: PgliteCreateLogger,
   cacheDir = pgliteCacheDir(),
 ): Promise<CreatedPglite> {
-  if (dir !== undefined && existsSync(join(dir, 'PG_VERSION'))) return { pglite: await start({ dataDir: dir }) };
-  const wasEmpty = dir === undefined || (await readdir(dir).catch(() => [])).length === 0;
+  if (dir !== undefined) return createInDir(dir, migratedKey, logger, cacheDir);
+  await sweepScratchDirs(logger);
+  const scratch = await mkdtemp(join(tmpdir(), `${SCRATCH_PREFIX}${process.pid}-`));
+  const cleanup = (): Promise<void> => rm(scratch, { recursive: true, force: true });
+  try {
+    return { ...(await createInDir(scratch, migratedKey, logger, cacheDir)), cleanup };
+  } catch (error) {
+    await cleanup().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Removes scratch directories whose process is gone (a crash, a kill -9). */
+async function sweepScratchDirs(logger: PgliteCreateLogger): Promise<void> {
+  const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = Number(new RegExp(`^${SCRATCH_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || processAlive(pid)) continue;
+    logger.debug(`removing the memory:// directory ${name} left by process ${pid}`);
+    await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function createInDir(dir: string, migratedKey: string, logger: PgliteCreateLogger, cacheDir: string | undefined): Promise<CreatedPglite> {
+  if (existsSync(join(dir, 'PG_VERSION'))) return { pglite: await start({ dataDir: dir }) };
+  const wasEmpty = (await readdir(dir).catch(() => [])).length === 0;
   const migrated: PgliteTemplateKind = { kind: 'migrated', key: migratedKey };
   const save = (pglite: PGlite, template: PgliteTemplateKind) => async (): Promise<void> => {
     try {
@@ -69,20 +116,19 @@ export async function createPglite(
     const dump = await readPgliteTemplate(template, cacheDir);
     if (dump === undefined) continue;
     try {
-      const pglite = await start({ ...(dir === undefined ? {} : { dataDir: dir }), loadDataDir: dump });
+      await extractPgliteDump(dump, dir);
+      const pglite = await start({ dataDir: dir });
       return template.kind === 'migrated' ? { pglite } : { pglite, afterFirstMigration: save(pglite, migrated) };
     } catch (error) {
       // A damaged or foreign dump: forget it and try the next way, on a clean directory.
       logger.warn(`the cached PGlite ${template.kind} dump did not load (${(error as Error).message}): trying without it`);
       await dropPgliteTemplate(template, cacheDir).catch(() => undefined);
-      if (dir !== undefined) {
-        if (!wasEmpty) throw error;
-        await rm(dir, { recursive: true, force: true });
-        await mkdir(dir, { recursive: true });
-      }
+      if (!wasEmpty) throw error;
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
     }
   }
-  const pglite = await start(dir === undefined ? {} : { dataDir: dir });
+  const pglite = await start({ dataDir: dir });
   await save(pglite, { kind: 'initdb' })();
   return { pglite, afterFirstMigration: save(pglite, migrated) };
 }

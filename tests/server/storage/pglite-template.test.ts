@@ -1,4 +1,7 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -96,6 +99,31 @@ describe('PGlite dumps for new embedded databases', () => {
       } finally {
         await fromNewDump.close();
       }
+    },
+    SLOW_MS,
+  );
+
+  it(
+    'runs memory:// in a scratch directory removed on close, and removes those a dead process left',
+    async () => {
+      const child = spawn(process.execPath, ['-e', '']);
+      await once(child, 'exit');
+      const leftover = join(tmpdir(), `fusion-memory-${child.pid!}-test`);
+      await mkdir(join(leftover, 'base'), { recursive: true });
+      const mine = async (): Promise<string[]> => (await readdir(tmpdir())).filter((name) => name.startsWith(`fusion-memory-${process.pid}-`));
+      const before = await mine();
+      const storage = await openStorage('memory://', { logger: quietLogger, migrations: [notesMigration] });
+      try {
+        expect(existsSync(leftover)).toBe(false);
+        const scratch = (await mine()).filter((name) => !before.includes(name));
+        expect(scratch).toHaveLength(1);
+        expect(existsSync(join(tmpdir(), scratch[0]!, 'PG_VERSION'))).toBe(true);
+        await storage.migrate();
+        await storage.createCase(new Case({ name: 'scratch', acs: ['soc'] }));
+      } finally {
+        await storage.close();
+      }
+      expect(await mine()).toEqual(before);
     },
     SLOW_MS,
   );
