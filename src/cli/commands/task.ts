@@ -2,8 +2,6 @@
  * `fusion task NAME --config FILE [--once]`: runs one task of the service module (on its
  * schedule until SIGINT/SIGTERM, or once and exit 0 when it succeeded, 1 when it failed).
  */
-import { FusionTaskRunner } from '../../server/task/runner.js';
-import { synchronizerTask } from '../../server/task/synchronizer.js';
 import { EXIT_USAGE } from '../command.js';
 import type { FusionCommand } from '../command.js';
 import { parseRoleArguments, roleFail, startRole, stopOnSignals } from './role.js';
@@ -17,6 +15,9 @@ export async function runTask(args: readonly string[]): Promise<number | void> {
   const role = await startRole('task', parsed);
   if (typeof role === 'number') return role;
   const { server } = role;
+  // Loaded here, not at the top: the other commands start without the task stack.
+  const { FusionTaskRunner } = await import('../../server/task/runner.js');
+  const { synchronizerTask } = await import('../../server/task/synchronizer.js');
   const builtin = synchronizerTask(server);
   const tasks = builtin ? [...role.tasks, builtin] : role.tasks;
   const task = tasks.find((candidate) => candidate.name === parsed.name);
