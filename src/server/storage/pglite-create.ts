@@ -4,14 +4,14 @@
  * instance runs on a directory (NODEFS) with small shared buffers.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
 import type { PGliteOptions } from '@electric-sql/pglite';
 import { dropPgliteTemplate, pgliteCacheDir, readPgliteTemplate, savePgliteTemplate } from './pglite-template.js';
 import type { PgliteTemplateKind } from './pglite-template.js';
+import { createScratchDir } from './pglite-scratch.js';
 import { extractPgliteDump } from './pglite-untar.js';
 
 /**
@@ -20,9 +20,6 @@ import { extractPgliteDump } from './pglite-untar.js';
  * CPU and ~100 MB resident for 128 MB), while an embedded database's working set is small.
  */
 export const PGLITE_START_PARAMS: readonly string[] = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
-
-/** Name prefix of `memory://` scratch directories, followed by the owner's process id and `-`. */
-const SCRATCH_PREFIX = 'fusion-memory-';
 
 /** Receives what happened to the template (a pino logger fits). */
 export interface PgliteCreateLogger {
@@ -72,11 +69,10 @@ export interface CreatedPglite {
  * initdb runs (and its result is saved for the next ones). `migratedKey` is
  * migratedTemplateKey() of the storage; `cacheDir` defaults to pgliteCacheDir().
  *
- * `memory://` is a database in a private scratch directory under the system's temporary
- * directory, removed by `cleanup` (and, after a crash, by the next `memory://` opened on the
- * machine): PGlite's in-memory file system would keep the data directory (~40 MB, most of it
- * the preallocated WAL segment) and the untarred dump's garbage resident, ~130 MB more
- * (measured, docs/performance.md), while the operating system caches a small directory anyway.
+ * `memory://` is a database in a private scratch directory (pglite-scratch.ts, tmpfs when
+ * there is one), removed by `cleanup`: in PGlite's in-memory file system the data directory
+ * (~40 MB) and the untarred dump's garbage stayed in the process, ~130 MB more resident
+ * (measured, docs/performance.md).
  */
 export async function createPglite(
   dir: string | undefined,
@@ -85,35 +81,13 @@ export async function createPglite(
   cacheDir = pgliteCacheDir(),
 ): Promise<CreatedPglite> {
   if (dir !== undefined) return createInDir(dir, migratedKey, logger, cacheDir);
-  await sweepScratchDirs(logger);
-  const scratch = await mkdtemp(join(tmpdir(), `${SCRATCH_PREFIX}${process.pid}-`));
-  const cleanup = (): Promise<void> => rm(scratch, { recursive: true, force: true });
+  const scratch = await createScratchDir(logger);
+  const cleanup = (): Promise<void> => scratch.remove();
   try {
-    return { ...(await createInDir(scratch, migratedKey, logger, cacheDir)), cleanup };
+    return { ...(await createInDir(scratch.dir, migratedKey, logger, cacheDir)), cleanup };
   } catch (error) {
     await cleanup().catch(() => undefined);
     throw error;
-  }
-}
-
-/** Removes scratch directories whose process is gone (a crash, a kill -9). */
-async function sweepScratchDirs(logger: PgliteCreateLogger): Promise<void> {
-  const names = await readdir(tmpdir()).catch(() => [] as string[]);
-  for (const name of names) {
-    const pid = Number(new RegExp(`^${SCRATCH_PREFIX}(\\d+)-`).exec(name)?.[1]);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || processAlive(pid)) continue;
-    logger.debug(`removing the memory:// directory ${name} left by process ${pid}`);
-    await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, under another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -110,14 +110,20 @@ describe('PGlite dumps for new embedded databases', () => {
       await once(child, 'exit');
       const leftover = join(tmpdir(), `fusion-memory-${child.pid!}-test`);
       await mkdir(join(leftover, 'base'), { recursive: true });
-      const mine = async (): Promise<string[]> => (await readdir(tmpdir())).filter((name) => name.startsWith(`fusion-memory-${process.pid}-`));
+      // /dev/shm when it has room, else the temporary directory.
+      const roots = ['/dev/shm', tmpdir()];
+      const mine = async (): Promise<string[]> => {
+        const found: string[] = [];
+        for (const root of roots) for (const name of await readdir(root).catch(() => [])) if (name.startsWith(`fusion-memory-${process.pid}-`)) found.push(join(root, name));
+        return found;
+      };
       const before = await mine();
       const storage = await openStorage('memory://', { logger: quietLogger, migrations: [notesMigration] });
       try {
         expect(existsSync(leftover)).toBe(false);
         const scratch = (await mine()).filter((name) => !before.includes(name));
         expect(scratch).toHaveLength(1);
-        expect(existsSync(join(tmpdir(), scratch[0]!, 'PG_VERSION'))).toBe(true);
+        expect(existsSync(join(scratch[0]!, 'PG_VERSION'))).toBe(true);
         await storage.migrate();
         await storage.createCase(new Case({ name: 'scratch', acs: ['soc'] }));
       } finally {
