@@ -9,23 +9,20 @@ import { join } from 'node:path';
 import v8 from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
 import type { PGliteOptions } from '@electric-sql/pglite';
+import { PGLITE_START_PARAMS } from './pglite-params.js';
 import { dropPgliteTemplate, pgliteCacheDir, readPgliteTemplate, savePgliteTemplate } from './pglite-template.js';
 import type { PgliteTemplateKind } from './pglite-template.js';
+import { buildInitdbDumpInChild } from './pglite-initdb.js';
 import { createScratchDir } from './pglite-scratch.js';
 import { extractPgliteDump } from './pglite-untar.js';
-
-/**
- * PGlite's start parameters with 16 MB of shared buffers instead of PostgreSQL's 128 MB: the
- * buffers live in the WebAssembly memory and are zeroed at every start (measured: ~1.9 s of
- * CPU and ~100 MB resident for 128 MB), while an embedded database's working set is small.
- */
-export const PGLITE_START_PARAMS: readonly string[] = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
 
 /** Receives what happened to the template (a pino logger fits). */
 export interface PgliteCreateLogger {
   debug(message: string): void;
   warn(message: string): void;
 }
+
+export { PGLITE_START_PARAMS } from './pglite-params.js';
 
 let liftoffChosen = false;
 
@@ -39,7 +36,11 @@ let liftoffChosen = false;
 function chooseLiftoff(): void {
   if (liftoffChosen) return;
   liftoffChosen = true;
-  if (process.env.FUSION_PGLITE_LIFTOFF !== '0') v8.setFlagsFromString('--liftoff-only');
+  if (liftoffOnly()) v8.setFlagsFromString('--liftoff-only');
+}
+
+function liftoffOnly(): boolean {
+  return process.env.FUSION_PGLITE_LIFTOFF !== '0';
 }
 
 async function start(options: PGliteOptions): Promise<PGlite> {
@@ -104,7 +105,10 @@ async function createInDir(dir: string, migratedKey: string, logger: PgliteCreat
     }
   };
   for (const template of [migrated, { kind: 'initdb' } as const]) {
-    const dump = await readPgliteTemplate(template, cacheDir);
+    let dump = await readPgliteTemplate(template, cacheDir);
+    if (dump === undefined && template.kind === 'initdb' && cacheDir !== undefined && (await buildInitdbDumpInChild(cacheDir, liftoffOnly(), logger))) {
+      dump = await readPgliteTemplate(template, cacheDir);
+    }
     if (dump === undefined) continue;
     try {
       await extractPgliteDump(dump, dir);
