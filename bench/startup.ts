@@ -2,8 +2,8 @@
  * `fusion serve` from spawn to its first answer, and what the process costs by then: the
  * embedded storages (memory://, pglite:// on a new and on an existing directory) against
  * PostgreSQL and a bare fastify listen, each in a fresh child process, in the same run.
- * Columns: wall time to the first 200 of `GET /api/info`, the child's CPU time (user + system)
- * by then, its resident memory then and its peak (VmHWM). CPU time and memory do not depend
+ * Columns: wall time to the first 200 of `GET /api/info`, the child's CPU time (user + system,
+ * its own children's included) by then, its resident memory then and its peak (VmHWM). CPU time and memory do not depend
  * much on other load on the machine; wall time does.
  * Runs the built CLI (`dist/cli/main.js`): `npm run build` first.
  * Run: `npm run bench -- startup [--rounds 3]`.
@@ -66,10 +66,11 @@ async function freePort(): Promise<number> {
 async function procStats(pid: number): Promise<{ cpuMs: number; rssMb: number; peakRssMb: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and
+  // 13th, then cutime and cstime (children it waited for, e.g. the PGlite initdb child).
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
+  const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
   return { cpuMs: (ticks * 1000) / CLOCK_TICKS, rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
 }
 

@@ -2,8 +2,7 @@
  * `fusion analyzer NAME --config FILE [--workers N]`: runs the worker pool of one analyzer
  * of the service module until SIGINT/SIGTERM (analyses in progress then go back to the queue).
  */
-import { readAnalyzersConfig } from '../../server/analyzer/config.js';
-import { FusionAnalyzerPool } from '../../server/analyzer/pool.js';
+import type { FusionAnalyzerPool } from '../../server/analyzer/pool.js';
 import { EXIT_USAGE } from '../command.js';
 import type { FusionCommand } from '../command.js';
 import { parseMetricsPort, startRoleMetrics } from './role-metrics.js';
@@ -30,6 +29,9 @@ export async function runAnalyzer(args: readonly string[]): Promise<number | voi
   const analyzer = analyzers.find((candidate) => candidate.info.name === parsed.name);
   let pool: FusionAnalyzerPool;
   try {
+    // Loaded here, not at the top: the other commands start without the analyzer stack (pg-boss, archiver).
+    const { readAnalyzersConfig } = await import('../../server/analyzer/config.js');
+    const { FusionAnalyzerPool } = await import('../../server/analyzer/pool.js');
     if (!analyzer) throw new Error(`the service has no analyzer named ${JSON.stringify(parsed.name)}; its analyzers: ${analyzers.map((a) => a.info.name).join(', ') || 'none'}`);
     pool = new FusionAnalyzerPool({ host: server, analyzer, config: readAnalyzersConfig(server.config), ...(workers === undefined ? {} : { workers }) });
     await pool.start();

@@ -7,9 +7,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../../helper/config.js';
 import { createLogger, setRootLogger } from '../../helper/logging.js';
 import type { FusionServer } from '../../server/server.js';
-import { loadServiceConfig, serviceWorkers } from '../../server/service-module.js';
 import type { FusionAnalyzer } from '../../server/analyzer/analyzer.js';
-import { createServiceServer } from '../../server/service-server.js';
 import type { FusionTask } from '../../server/task/task.js';
 import { EXIT_USAGE } from '../command.js';
 
@@ -61,6 +59,9 @@ export async function startRole(command: string, parsed: RoleArguments): Promise
   let server: FusionServer;
   let workers: { tasks: readonly FusionTask[]; analyzers: readonly FusionAnalyzer[] };
   try {
+    // Loaded here, not at the top: `fusion serve` and the light commands start without them.
+    const { loadServiceConfig, serviceWorkers } = await import('../../server/service-module.js');
+    const { createServiceServer } = await import('../../server/service-server.js');
     const service = await loadServiceConfig(path, storageUrl === undefined ? {} : { storageUrl });
     const logger = createLogger({ level: service.config.server.logLevel, name: service.config.info?.api });
     setRootLogger(logger);

@@ -3,9 +3,6 @@
  * schedule until SIGINT/SIGTERM, or once and exit 0 when it succeeded, 1 when it failed).
  * Its runs are counted in `fusion_task_runs_total`, served with `--metrics-port`.
  */
-import { FusionTaskRunner } from '../../server/task/runner.js';
-import { synchronizerTask } from '../../server/task/synchronizer.js';
-import { countTaskRuns } from '../../server/task/task-metrics.js';
 import { EXIT_USAGE } from '../command.js';
 import type { FusionCommand } from '../command.js';
 import { parseMetricsPort, startRoleMetrics } from './role-metrics.js';
@@ -23,6 +20,10 @@ export async function runTask(args: readonly string[]): Promise<number | void> {
   const role = await startRole('task', parsed);
   if (typeof role === 'number') return role;
   const { server } = role;
+  // Loaded here, not at the top: the other commands start without the task stack.
+  const { FusionTaskRunner } = await import('../../server/task/runner.js');
+  const { synchronizerTask } = await import('../../server/task/synchronizer.js');
+  const { countTaskRuns } = await import('../../server/task/task-metrics.js');
   const builtin = synchronizerTask(server);
   const tasks = builtin ? [...role.tasks, builtin] : role.tasks;
   const task = tasks.find((candidate) => candidate.name === parsed.name);

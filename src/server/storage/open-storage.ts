@@ -76,7 +76,8 @@ export async function openStorage(url: string, options: OpenStorageOptions = {})
     await release?.();
     throw new FusionError('FUSION_ERR_STORAGE', `cannot open ${location.display}: ${(error as Error).message}`, { cause: error });
   }
-  return pgliteStorage(created.pglite, location.kind, migrations, options, release, created.afterFirstMigration);
+  // pglite:// holds a directory lock, memory:// a scratch directory to remove.
+  return pgliteStorage(created.pglite, location.kind, migrations, options, release ?? created.cleanup, created.afterFirstMigration);
 }
 
 /**

@@ -1,23 +1,20 @@
 /**
- * Creates the PGlite instance behind `memory://` and `pglite://DIR`: a new database starts
- * from a cached dump (pglite-template.ts), extracted onto the disk for a new directory
- * (pglite-untar.ts), and writes the dumps missing; every instance runs with small shared buffers.
+ * Creates the PGlite instance behind `memory://` and `pglite://DIR`: a new database is
+ * extracted from a cached dump (pglite-template.ts) and writes the dumps missing; every
+ * instance runs on a directory (NODEFS) with small shared buffers.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import v8 from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
 import type { PGliteOptions } from '@electric-sql/pglite';
+import { PGLITE_START_PARAMS } from './pglite-params.js';
 import { dropPgliteTemplate, pgliteCacheDir, readPgliteTemplate, savePgliteTemplate } from './pglite-template.js';
 import type { PgliteTemplateKind } from './pglite-template.js';
+import { buildInitdbDumpInChild } from './pglite-initdb.js';
+import { createScratchDir } from './pglite-scratch.js';
 import { extractPgliteDump } from './pglite-untar.js';
-
-/**
- * PGlite's start parameters with 16 MB of shared buffers instead of PostgreSQL's 128 MB: the
- * buffers live in the WebAssembly memory and are zeroed at every start (measured: ~1.9 s of
- * CPU and ~100 MB resident for 128 MB), while an embedded database's working set is small.
- */
-export const PGLITE_START_PARAMS: readonly string[] = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
 
 /** Receives what happened to the template (a pino logger fits). */
 export interface PgliteCreateLogger {
@@ -25,7 +22,29 @@ export interface PgliteCreateLogger {
   warn(message: string): void;
 }
 
+export { PGLITE_START_PARAMS } from './pglite-params.js';
+
+let liftoffChosen = false;
+
+/**
+ * Compiles WebAssembly with V8's baseline compiler only (Liftoff), before the first PGlite
+ * instance, unless `FUSION_PGLITE_LIFTOFF=0`. V8's optimizing tier recompiles PostgreSQL's hot
+ * functions during the start (measured: ~550 ms of CPU and ~50 MB resident more for a `fusion
+ * serve` on an existing directory) and gains ~3% on queries once warm (docs/performance.md).
+ * The flag is process-wide: WebAssembly compiled later in the process is baseline-only too.
+ */
+function chooseLiftoff(): void {
+  if (liftoffChosen) return;
+  liftoffChosen = true;
+  if (liftoffOnly()) v8.setFlagsFromString('--liftoff-only');
+}
+
+function liftoffOnly(): boolean {
+  return process.env.FUSION_PGLITE_LIFTOFF !== '0';
+}
+
 async function start(options: PGliteOptions): Promise<PGlite> {
+  chooseLiftoff();
   const pglite = new PGlite({ ...options, startParams: [...PGLITE_START_PARAMS] });
   try {
     await pglite.waitReady;
@@ -41,13 +60,20 @@ export interface CreatedPglite {
   readonly pglite: PGlite;
   /** Set when the database is new and did not come from the migrated dump: call it right after the first migration, to save that dump. */
   readonly afterFirstMigration?: () => Promise<void>;
+  /** Set for `memory://`: removes its scratch directory; call it after closing the instance. */
+  readonly cleanup?: () => Promise<void>;
 }
 
 /**
- * Opens the PGlite database in `dir` (in memory when undefined), ready to query. A new one is
- * loaded from the dump of the same migrations when cached, else from the initdb dump, else
+ * Opens the PGlite database in `dir` (`memory://` when undefined), ready to query. A new one is
+ * extracted from the dump of the same migrations when cached, else from the initdb dump, else
  * initdb runs (and its result is saved for the next ones). `migratedKey` is
  * migratedTemplateKey() of the storage; `cacheDir` defaults to pgliteCacheDir().
+ *
+ * `memory://` is a database in a private scratch directory (pglite-scratch.ts, tmpfs when
+ * there is one), removed by `cleanup`: in PGlite's in-memory file system the data directory
+ * (~40 MB) and the untarred dump's garbage stayed in the process, ~130 MB more resident
+ * (measured, docs/performance.md).
  */
 export async function createPglite(
   dir: string | undefined,
@@ -55,8 +81,20 @@ export async function createPglite(
   logger: PgliteCreateLogger,
   cacheDir = pgliteCacheDir(),
 ): Promise<CreatedPglite> {
-  if (dir !== undefined && existsSync(join(dir, 'PG_VERSION'))) return { pglite: await start({ dataDir: dir }) };
-  const wasEmpty = dir === undefined || (await readdir(dir).catch(() => [])).length === 0;
+  if (dir !== undefined) return createInDir(dir, migratedKey, logger, cacheDir);
+  const scratch = await createScratchDir(logger);
+  const cleanup = (): Promise<void> => scratch.remove();
+  try {
+    return { ...(await createInDir(scratch.dir, migratedKey, logger, cacheDir)), cleanup };
+  } catch (error) {
+    await cleanup().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function createInDir(dir: string, migratedKey: string, logger: PgliteCreateLogger, cacheDir: string | undefined): Promise<CreatedPglite> {
+  if (existsSync(join(dir, 'PG_VERSION'))) return { pglite: await start({ dataDir: dir }) };
+  const wasEmpty = (await readdir(dir).catch(() => [])).length === 0;
   const migrated: PgliteTemplateKind = { kind: 'migrated', key: migratedKey };
   const save = (pglite: PGlite, template: PgliteTemplateKind) => async (): Promise<void> => {
     try {
@@ -67,25 +105,25 @@ export async function createPglite(
     }
   };
   for (const template of [migrated, { kind: 'initdb' } as const]) {
-    const dump = await readPgliteTemplate(template, cacheDir);
+    let dump = await readPgliteTemplate(template, cacheDir);
+    if (dump === undefined && template.kind === 'initdb' && cacheDir !== undefined && (await buildInitdbDumpInChild(cacheDir, liftoffOnly(), logger))) {
+      dump = await readPgliteTemplate(template, cacheDir);
+    }
     if (dump === undefined) continue;
     try {
-      // An empty directory gets the files on disk first: PGlite then starts as on an existing one.
-      if (dir !== undefined && wasEmpty) await extractPgliteDump(dump, dir);
-      const pglite = await start(dir === undefined ? { loadDataDir: dump } : wasEmpty ? { dataDir: dir } : { dataDir: dir, loadDataDir: dump });
+      await extractPgliteDump(dump, dir);
+      const pglite = await start({ dataDir: dir });
       return template.kind === 'migrated' ? { pglite } : { pglite, afterFirstMigration: save(pglite, migrated) };
     } catch (error) {
       // A damaged or foreign dump: forget it and try the next way, on a clean directory.
       logger.warn(`the cached PGlite ${template.kind} dump did not load (${(error as Error).message}): trying without it`);
       await dropPgliteTemplate(template, cacheDir).catch(() => undefined);
-      if (dir !== undefined) {
-        if (!wasEmpty) throw error;
-        await rm(dir, { recursive: true, force: true });
-        await mkdir(dir, { recursive: true });
-      }
+      if (!wasEmpty) throw error;
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
     }
   }
-  const pglite = await start(dir === undefined ? {} : { dataDir: dir });
+  const pglite = await start({ dataDir: dir });
   await save(pglite, { kind: 'initdb' })();
   return { pglite, afterFirstMigration: save(pglite, migrated) };
 }

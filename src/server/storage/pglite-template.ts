@@ -1,7 +1,8 @@
 /**
- * Dumps of PGlite data directories, so that a new `memory://` or `pglite://DIR` database loads
- * one (about a second) instead of running initdb (a second PGlite instance plus the initdb
- * program: several seconds of CPU and a peak near 800 MB resident) and every migration.
+ * Dumps of PGlite data directories, so that a new `memory://` or `pglite://DIR` database is
+ * extracted from one (pglite-untar.ts, a fraction of a second) instead of running initdb (a
+ * second PGlite instance plus the initdb program: several seconds of CPU and a peak near
+ * 800 MB resident) and every migration.
  * Two kinds, both per PGlite version: `initdb` (freshly initialised, no table of ours) and
  * `migrated` (after a storage's migrations, keyed by the schema and the migrations' names and
  * code: migrations must not depend on anything else, such as the environment).
@@ -62,10 +63,10 @@ function templateName(template: PgliteTemplateKind): string {
 }
 
 /** The cached dump, or undefined when there is none (or it cannot be read). */
-export async function readPgliteTemplate(template: PgliteTemplateKind, cacheDir = pgliteCacheDir()): Promise<Blob | undefined> {
+export async function readPgliteTemplate(template: PgliteTemplateKind, cacheDir = pgliteCacheDir()): Promise<Buffer | undefined> {
   if (cacheDir === undefined) return undefined;
   try {
-    return new Blob([await readFile(join(cacheDir, templateName(template)))]);
+    return await readFile(join(cacheDir, templateName(template)));
   } catch {
     return undefined;
   }

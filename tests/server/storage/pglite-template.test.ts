@@ -1,4 +1,7 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -101,21 +104,32 @@ describe('PGlite dumps for new embedded databases', () => {
   );
 
   it(
-    'falls back for a new directory too when the dump does not extract, and leaves the directory usable',
+    'runs memory:// in a scratch directory removed on close, and removes those a dead process left',
     async () => {
-      const migrated = (await dumps()).find((name) => name.includes('-migrated-'));
-      expect(migrated).toBeDefined();
-      await writeFile(join(cache, migrated!), 'not a tarball');
-      const dir = join(tmp, 'damaged-new-dir');
-      const storage = await openStorage(`pglite://${dir}`, { logger: quietLogger, migrations: [notesMigration] });
+      const child = spawn(process.execPath, ['-e', '']);
+      await once(child, 'exit');
+      const leftover = join(tmpdir(), `fusion-memory-${child.pid!}-test`);
+      await mkdir(join(leftover, 'base'), { recursive: true });
+      // /dev/shm when it has room, else the temporary directory.
+      const roots = ['/dev/shm', tmpdir()];
+      const mine = async (): Promise<string[]> => {
+        const found: string[] = [];
+        for (const root of roots) for (const name of await readdir(root).catch(() => [])) if (name.startsWith(`fusion-memory-${process.pid}-`)) found.push(join(root, name));
+        return found;
+      };
+      const before = await mine();
+      const storage = await openStorage('memory://', { logger: quietLogger, migrations: [notesMigration] });
       try {
+        expect(existsSync(leftover)).toBe(false);
+        const scratch = (await mine()).filter((name) => !before.includes(name));
+        expect(scratch).toHaveLength(1);
+        expect(existsSync(join(scratch[0]!, 'PG_VERSION'))).toBe(true);
         await storage.migrate();
-        expect(await storage.knex.schema.hasTable('notes_note')).toBe(true);
+        await storage.createCase(new Case({ name: 'scratch', acs: ['soc'] }));
       } finally {
         await storage.close();
       }
-      expect(await dumps()).toContain(migrated);
-      expect((await readFile(join(cache, migrated!))).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b])); // gzip again
+      expect(await mine()).toEqual(before);
     },
     SLOW_MS,
   );
