@@ -26,7 +26,7 @@ const KEY_ENV = 'FUSION_BENCH_CLOUD_KEY';
 
 type Role = 'bare' | 'framework';
 type ToChild = { type: 'measure-start' } | { type: 'measure-stop' };
-type FromChild = { type: 'ready'; url: string } | { type: 'started' } | { type: 'stopped'; baseline: number; peak: number };
+type FromChild = { type: 'ready'; url: string } | { type: 'started' } | { type: 'stopped'; baseline: number; peak: number; cpuSeconds: number };
 
 // ---------------------------------------------------------------- child: one server, RSS sampler
 
@@ -58,20 +58,24 @@ async function serve(role: Role, dir: string, apiKey: string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   let baseline = 0;
   let peak = 0;
+  let cpu = process.cpuUsage();
   process.on('message', (message: ToChild) => {
     if (message.type === 'measure-start') {
       globalThis.gc?.();
       baseline = process.memoryUsage().rss;
       peak = baseline;
+      cpu = process.cpuUsage();
       timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
       process.send?.({ type: 'started' } satisfies FromChild);
     } else {
       clearInterval(timer);
       peak = Math.max(peak, process.memoryUsage().rss);
-      process.send?.({ type: 'stopped', baseline, peak } satisfies FromChild);
+      const used = process.cpuUsage(cpu);
+      process.send?.({ type: 'stopped', baseline, peak, cpuSeconds: (used.user + used.system) / 1e6 } satisfies FromChild);
     }
   });
   process.on('disconnect', () => process.exit(0));
+  process.on('SIGTERM', () => process.exit(0)); // exits through process.exit, so --cpu-prof writes its profile
   process.send?.({ type: 'ready', url: baseUrl } satisfies FromChild);
 }
 
@@ -83,6 +87,8 @@ type Operation = 'upload' | 'tus upload' | 'download';
 interface Round {
   mbps: number;
   rssGrowth: number;
+  /** CPU seconds (user + system, all threads) the server spent per GB moved: its own cost, whatever else the machine runs. */
+  cpuPerGB: number;
 }
 
 async function measured(child: Child, size: number, run: () => Promise<number>): Promise<Round> {
@@ -92,7 +98,7 @@ async function measured(child: Child, size: number, run: () => Promise<number>):
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const stopped = await child.ask({ type: 'measure-stop' }, 'stopped');
   if (bytes !== size) throw new Error(`moved ${bytes} bytes, expected ${size}`);
-  return { mbps: bytes / MB / seconds, rssGrowth: (stopped.peak - stopped.baseline) / MB };
+  return { mbps: bytes / MB / seconds, rssGrowth: (stopped.peak - stopped.baseline) / MB, cpuPerGB: stopped.cpuSeconds / (bytes / 1e9) };
 }
 
 async function put(url: string, file: string, size: number, headers: Record<string, string>): Promise<number> {
@@ -130,7 +136,8 @@ export default async function main(args: string[]): Promise<void> {
         script: fileURLToPath(import.meta.url),
         role,
         env: { [ROLE_ENV]: role, [DIR_ENV]: join(work, role), [KEY_ENV]: apiKey },
-        execArgv: ['--expose-gc'],
+        // FUSION_BENCH_CLOUD_CPU_PROF=<dir>: V8 CPU profiles of both servers (written at its exit).
+        execArgv: ['--expose-gc', ...(process.env.FUSION_BENCH_CLOUD_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.FUSION_BENCH_CLOUD_CPU_PROF] : [])],
       });
     const bare = await start('bare');
     children.push(bare);
@@ -156,13 +163,13 @@ export default async function main(args: string[]): Promise<void> {
       for (const role of ['bare', 'framework'] as const) {
         for (const op of ['upload', 'tus upload', 'download'] as const) {
           const round = results[role][op][i];
-          if (round) console.log(`  round ${i + 1} ${role} ${op}: ${round.mbps.toFixed(0)} MB/s, RSS +${round.rssGrowth.toFixed(1)} MB`);
+          if (round) console.log(`  round ${i + 1} ${role} ${op}: ${round.mbps.toFixed(0)} MB/s, RSS +${round.rssGrowth.toFixed(1)} MB, server CPU ${round.cpuPerGB.toFixed(2)} s/GB`);
         }
       }
     }
     await client.close();
-    const median = (rows: Round[]): number => {
-      const values = rows.map((r) => r.mbps).sort((a, b) => a - b);
+    const median = (rows: Round[], field: 'mbps' | 'cpuPerGB' = 'mbps'): number => {
+      const values = rows.map((r) => r[field]).sort((a, b) => a - b);
       const middle = Math.floor(values.length / 2);
       return values.length % 2 === 1 ? values[middle]! : (values[middle - 1]! + values[middle]!) / 2;
     };
@@ -170,10 +177,16 @@ export default async function main(args: string[]): Promise<void> {
     const table = (['upload', 'tus upload', 'download'] as const).flatMap((op) =>
       (['bare', 'framework'] as const)
         .filter((role) => results[role][op].length > 0)
-        .map((role) => [`${role} ${op}`, Number(median(results[role][op]).toFixed(0)), Number(worst(results[role][op]).toFixed(1)), worst(results[role][op]) < 64 ? 'yes' : 'no']),
+        .map((role) => [
+          `${role} ${op}`,
+          Number(median(results[role][op]).toFixed(0)),
+          Number(median(results[role][op], 'cpuPerGB').toFixed(2)),
+          Number(worst(results[role][op]).toFixed(1)),
+          worst(results[role][op]) < 64 ? 'yes' : 'no',
+        ]),
     );
     console.log('');
-    console.log(markdownTable(['server / operation', 'throughput (MB/s, median)', 'peak RSS growth (MB, worst round)', '< 64 MB'], table));
+    console.log(markdownTable(['server / operation', 'throughput (MB/s, median)', 'server CPU (s/GB, median)', 'peak RSS growth (MB, worst round)', '< 64 MB'], table));
     console.log('');
     console.log(comparisonRow(`${mib} MiB upload (PUT)`, { baseline: median(results.bare.upload), candidate: median(results.framework.upload), unit: 'MB/s', target: 0.8 }));
     console.log(comparisonRow(`${mib} MiB upload (tus, vs bare PUT)`, { baseline: median(results.bare.upload), candidate: median(results.framework['tus upload']), unit: 'MB/s', target: 0.8 }));
