@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -37,15 +38,16 @@ export class HashingFileStore extends FileStore {
     const known = this.#running.get(id);
     this.#running.delete(id);
     const hash = known?.offset === offset ? known.hash : offset === 0 ? createHash('sha256') : null;
-    const handle = await open(file, 'r+');
+    let handle: FileHandle | undefined;
     let sink: FileSink;
     try {
+      handle = await open(file, 'r+');
       sink = new FileSink(handle, { start: offset, ...(hash ? { onChunk: (chunk) => hash.update(chunk) } : {}) });
       await pipeline(readable, sink);
     } catch {
       throw ERRORS.FILE_WRITE_ERROR;
     } finally {
-      await handle.close();
+      await handle?.close();
     }
     const end = offset + sink.bytes;
     if (hash) this.#remember(id, hash, end);

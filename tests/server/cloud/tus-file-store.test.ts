@@ -57,7 +57,7 @@ describe('HashingFileStore', () => {
     expect((await readFile(first.fileOf(id))).equals(body)).toBe(true);
   });
 
-  it('drops the hash when a write fails midway, and refuses ids that are not ours', async () => {
+  it('drops the hash when a write fails midway; refuses ids that are not ours; a missing file is a write error', async () => {
     const store = new HashingFileStore({ directory });
     const id = await created(store);
     const failing = new Readable({
@@ -69,6 +69,8 @@ describe('HashingFileStore', () => {
     await expect(store.write(failing, id, 0)).rejects.toMatchObject({ status_code: 500 });
     expect(store.takeDigest(id, 50_000)).toBeNull();
     expect(() => store.fileOf('../escape')).toThrow();
+    // An upload whose file is gone answers tus' write error, as @tus/file-store does.
+    await expect(store.write(chunks(body.subarray(0, 10)), randomBytes(16).toString('hex'), 0)).rejects.toMatchObject({ status_code: 500 });
   });
 });
 
