@@ -218,7 +218,7 @@ export class FusionCloudAPIClient {
           }
           const response = await this.#client.requestRaw('PATCH', uploadPath, {
             headers: { 'tus-resumable': TUS_VERSION, 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream', 'content-length': String(end - offset) },
-            rawBody: body.pipe(progress(options.onProgress, offset, length)),
+            rawBody: options.onProgress ? body.pipe(progress(options.onProgress, offset, length)) : body,
             ...(options.signal ? { signal: options.signal } : {}),
           });
           const text = await response.body.text();

@@ -5,13 +5,14 @@
  * staging file, swept at start).
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, realpath, rename, rm } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FusionError } from '../../helper/errors.js';
 import type { CloudDriver, StagedFile } from './driver.js';
+import { FileSink } from './file-sink.js';
 
 /** Staging directory name inside the root (reserved: paths may not start with `.fusion-`). */
 const STAGING = '.fusion-staging';
@@ -76,13 +77,15 @@ export class LocalCloudDriver implements CloudDriver {
     }
   }
 
-  /** Streams `body` into a staging file and fsyncs it. */
+  /** Streams `body` into a staging file, synced to disk before it resolves. */
   async stage(path: string, body: Readable): Promise<StagedFile> {
     const staging = this.#stagingName();
+    const handle = await open(staging, 'wx');
     try {
-      await pipeline(body, createWriteStream(staging, { flags: 'wx', highWaterMark: 256 * 1024 }));
-      await fsync(staging);
+      await pipeline(body, new FileSink(handle));
+      await handle.close();
     } catch (error) {
+      await handle.close().catch(() => undefined);
       await rm(staging, { force: true });
       throw error;
     }

@@ -2,8 +2,9 @@
  * Where tus keeps partial uploads, by driver. Local driver: @tus/file-store in `upload_dir` (on
  * the instance's disk). S3 driver: @tus/s3-store in the driver's bucket under the reserved key
  * prefix `.fusion-uploads/`, its metadata cache off, so any instance sharing the bucket resumes
- * an upload another one started. A finished upload is hashed, then staged for its path (a move
- * on disk, a server-side copy in the bucket).
+ * an upload another one started. A finished upload is hashed (on disk, by the hash its PATCHes
+ * carried when it covers the whole file), then staged for its path (a move on disk, a server-side
+ * copy in the bucket).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -12,12 +13,12 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DeleteObjectsCommand, GetObjectCommand } from '@aws-sdk/client-s3';
-import { FileStore } from '@tus/file-store';
 import { S3Store } from '@tus/s3-store';
 import type { DataStore, KvStore, ServerOptions } from '@tus/server';
 import type { FusionCloudConfig } from './config.js';
 import type { CloudDriver, StagedFile } from './driver.js';
 import { S3CloudDriver, s3ClientConfigOf } from './s3-driver.js';
+import { HashingFileStore } from './tus-file-store.js';
 
 /** The partial-upload store of the tus server, and what the cloud API does with finished uploads. */
 export interface TusBackend {
@@ -26,8 +27,8 @@ export interface TusBackend {
   readonly naming: Pick<ServerOptions, 'namingFunction' | 'generateUrl' | 'getFileIdFromRequest'>;
   /** The store's id of the upload whose URL ends in `urlId` (32 hex digits). */
   idOf(urlId: string): string;
-  /** Hashes finished upload `id` and stages it as the content of cloud path `path`. */
-  stageFinished(id: string, path: string): Promise<{ staged: StagedFile; sha256: string }>;
+  /** Hashes finished upload `id` (of `size` bytes) and stages it as the content of cloud path `path`. */
+  stageFinished(id: string, path: string, size: number): Promise<{ staged: StagedFile; sha256: string }>;
   /** Removes what is left of upload `id` (after its commit or its refusal); never throws. */
   cleanup(id: string): Promise<void>;
 }
@@ -59,17 +60,19 @@ export function tusBackendOf(driver: CloudDriver, config: FusionCloudConfig): Tu
 }
 
 function fileBackend(driver: CloudDriver, directory: string): TusBackend {
+  const datastore = new HashingFileStore({ directory });
   return {
-    datastore: new FileStore({ directory }),
+    datastore,
     naming: {},
     idOf: (urlId) => urlId,
-    async stageFinished(id, path) {
-      const file = join(directory, id);
-      const sha256 = await sha256Of(createReadStream(file));
+    async stageFinished(id, path, size) {
+      const file = datastore.fileOf(id);
+      const sha256 = datastore.takeDigest(id, size) ?? (await sha256Of(createReadStream(file)));
       const staged = driver.adopt ? await driver.adopt(path, file) : await driver.stage(path, createReadStream(file));
       return { staged, sha256 };
     },
     async cleanup(id) {
+      datastore.forget(id);
       await rm(join(directory, id), { force: true }).catch(() => undefined);
       await rm(join(directory, `${id}.json`), { force: true }).catch(() => undefined);
     },

@@ -165,7 +165,7 @@ async function finish(deps: TusDeps, backend: TusBackend, request: FastifyReques
   const overwrite = metadata.overwrite === 'true';
   const size = upload.size ?? upload.offset;
   await deps.files.checkWrite(request, who, path, { overwrite, length: size });
-  const { staged, sha256 } = await backend.stageFinished(upload.id, path.path);
+  const { staged, sha256 } = await backend.stageFinished(upload.id, path.path, size);
   const { entry } = await deps.files.commit(who, path, staged, { size, sha256 }, { overwrite });
   return entry;
 }
