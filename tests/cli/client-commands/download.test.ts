@@ -39,7 +39,7 @@ describe('fusion download, against a live server', () => {
   it('on a pipe: plain progress lines on stderr, the path on stdout, the file complete', async () => {
     const out = join(dir, 'piped');
     const key = await api.prepare(source, 'evidence.bin');
-    const run = await runFusion(['download', key.guid, key.token, '-o', out], { env });
+    const run = await runFusion(['download', '-o', out, '--', key.guid, key.token], { env });
     expect(run).toMatchObject({ code: 0, stdout: `${out}\n` });
     expect((await readFile(out)).equals(data)).toBe(true);
     const lines = run.stderr.trimEnd().split('\n');
@@ -52,10 +52,10 @@ describe('fusion download, against a live server', () => {
   it('into a directory, named by the server; --json; exit 4 for a spent key, 2 for a missing argument', async () => {
     const into = await mkdtemp(join(dir, 'into-'));
     const key = await api.prepare(source, 'report.bin');
-    const run = await runFusion(['download', key.guid, key.token, '-o', into, '--json', '--no-progress'], { env });
+    const run = await runFusion(['download', '-o', into, '--json', '--no-progress', '--', key.guid, key.token], { env });
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(run.stdout)).toEqual({ path: join(into, 'report.bin'), bytes: SIZE });
-    const spent = await runFusion(['download', key.guid, key.token, '-o', into], { env });
+    const spent = await runFusion(['download', '-o', into, '--', key.guid, key.token], { env });
     expect(spent.code).toBe(4);
     expect(spent.stderr).toContain('FUSION_ERR_DOWNLOAD_NOT_FOUND');
     expect(await readdir(into)).toEqual(['report.bin']);
@@ -65,7 +65,7 @@ describe('fusion download, against a live server', () => {
   it('on a terminal (a pseudo-terminal from `script`): a progress bar with speed and ETA', async () => {
     const key = await api.prepare(source, 'evidence.bin');
     const out = join(dir, 'tty.bin');
-    const run = await inPty(`${FUSION_FROM_SOURCES} download ${key.guid} ${key.token} -o '${out}'`, env);
+    const run = await inPty(`${FUSION_FROM_SOURCES} download -o '${out}' -- ${key.guid} ${key.token}`, env);
     if (run.code !== 0) throw new Error(`exit code ${run.code}: ${run.output}`);
     expect((await readFile(out)).equals(data)).toBe(true);
     // cli-progress draws the bar with block characters, redrawn in place, and its last frame is 100 %.
