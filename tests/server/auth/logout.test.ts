@@ -1,29 +1,15 @@
 /** POST /api/auth/logout beside edf_fusion's GET, and the GET refusing cross-site requests. */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { isCrossSite } from '../../../src/server/auth/cross-site.js';
-import type { KnexStorage } from '../../../src/server/storage/knex-storage.js';
-import type { TestServer } from '../../../src/testing/index.js';
 import type { FastifyRequest } from 'fastify';
-import { freshStorage } from '../../helpers/storage.js';
-import { raw, silenceAudit, startCaseServer } from '../case/helpers.js';
+import { raw, silenceAudit, usePgliteCaseServer } from '../case/helpers.js';
 
 silenceAudit();
 
-let storage: KnexStorage;
-let t: TestServer;
-
-beforeAll(async () => {
-  storage = await freshStorage('pglite');
-  t = await startCaseServer(storage);
-}, 60_000);
-
-afterAll(async () => {
-  await t?.close();
-  await storage?.close();
-});
+const env = usePgliteCaseServer();
 
 async function session(): Promise<Record<string, string>> {
-  const clients = await t.login('alice');
+  const clients = await env.server.login('alice');
   return { cookie: `FUSION_SESSION=${clients.client.sessionCookie}` };
 }
 
@@ -40,22 +26,22 @@ describe('logout', () => {
 
   it.each([{ 'sec-fetch-site': 'cross-site' }, { origin: 'https://evil.example' }] as Record<string, string>[])('GET refuses %p with 403 and keeps the session', async (headers) => {
     const cookie = await session();
-    const refused = await raw(t.baseUrl, 'GET', '/api/auth/logout', { headers: { ...cookie, ...headers } });
+    const refused = await raw(env.server.baseUrl, 'GET', '/api/auth/logout', { headers: { ...cookie, ...headers } });
     expect(refused).toMatchObject({ status: 403, body: { code: 'FUSION_ERR_FORBIDDEN' } });
-    expect((await raw(t.baseUrl, 'GET', '/api/auth/is_logged', { headers: cookie })).status).toBe(200);
+    expect((await raw(env.server.baseUrl, 'GET', '/api/auth/is_logged', { headers: cookie })).status).toBe(200);
   });
 
   it('GET still logs out for edf_fusion clients and same-origin browsers', async () => {
     for (const headers of [{}, { 'sec-fetch-site': 'same-origin' }] as Record<string, string>[]) {
       const cookie = await session();
-      expect((await raw(t.baseUrl, 'GET', '/api/auth/logout', { headers: { ...cookie, ...headers } })).status).toBe(200);
-      expect((await raw(t.baseUrl, 'GET', '/api/auth/is_logged', { headers: cookie })).status).toBe(401);
+      expect((await raw(env.server.baseUrl, 'GET', '/api/auth/logout', { headers: { ...cookie, ...headers } })).status).toBe(200);
+      expect((await raw(env.server.baseUrl, 'GET', '/api/auth/is_logged', { headers: cookie })).status).toBe(401);
     }
   });
 
   it('POST logs out', async () => {
     const cookie = await session();
-    expect((await raw(t.baseUrl, 'POST', '/api/auth/logout', { headers: cookie })).status).toBe(200);
-    expect((await raw(t.baseUrl, 'GET', '/api/auth/is_logged', { headers: cookie })).status).toBe(401);
+    expect((await raw(env.server.baseUrl, 'POST', '/api/auth/logout', { headers: cookie })).status).toBe(200);
+    expect((await raw(env.server.baseUrl, 'GET', '/api/auth/is_logged', { headers: cookie })).status).toBe(401);
   });
 });

@@ -3,34 +3,20 @@
  * `Content-Type: application/octet-stream`: routes that take no body accept an empty body of
  * any type, while a non-empty body of another type than JSON stays a 415.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type { TestServer } from '../../../src/testing/index.js';
-import type { KnexStorage } from '../../../src/server/storage/knex-storage.js';
-import { freshStorage } from '../../helpers/storage.js';
-import { raw, silenceAudit, startCaseServer } from './helpers.js';
+import { raw, silenceAudit, usePgliteCaseServer } from './helpers.js';
 
 silenceAudit();
 
-let storage: KnexStorage;
-let t: TestServer;
-
-beforeAll(async () => {
-  storage = await freshStorage('pglite');
-  t = await startCaseServer(storage);
-}, 60_000);
-
-afterAll(async () => {
-  await t?.close();
-  await storage?.close();
-});
+const env = usePgliteCaseServer();
 
 describe('body-less requests of any content type', () => {
   it.each(['application/octet-stream', 'text/plain', 'application/json', 'application/x-www-form-urlencoded'])('attach_case accepts an empty %s body', async (type) => {
-    const created = await t.clients.user.case.createCase({ name: `attach ${type}`, acs: ['soc'] });
+    const created = await env.server.clients.user.case.createCase({ name: `attach ${type}`, acs: ['soc'] });
     const next = randomUUID();
-    const answer = await raw(t.baseUrl, 'PUT', `/api/case/${created.guid}/attach/${next}`, {
-      headers: { 'content-type': type, 'content-length': '0', 'x-fusion-api-token': t.apiKey },
+    const answer = await raw(env.server.baseUrl, 'PUT', `/api/case/${created.guid}/attach/${next}`, {
+      headers: { 'content-type': type, 'content-length': '0', 'x-fusion-api-token': env.server.apiKey },
       body: '',
     });
     expect(answer.status).toBe(200);
@@ -38,9 +24,9 @@ describe('body-less requests of any content type', () => {
   });
 
   it('still refuses a non-empty body of another type than JSON with 415', async () => {
-    const created = await t.clients.user.case.createCase({ name: 'attach with body', acs: ['soc'] });
-    const answer = await raw(t.baseUrl, 'PUT', `/api/case/${created.guid}/attach/${randomUUID()}`, {
-      headers: { 'content-type': 'application/octet-stream', 'x-fusion-api-token': t.apiKey },
+    const created = await env.server.clients.user.case.createCase({ name: 'attach with body', acs: ['soc'] });
+    const answer = await raw(env.server.baseUrl, 'PUT', `/api/case/${created.guid}/attach/${randomUUID()}`, {
+      headers: { 'content-type': 'application/octet-stream', 'x-fusion-api-token': env.server.apiKey },
       body: Buffer.from([1, 2, 3]),
     });
     expect(answer.status).toBe(415);
@@ -48,7 +34,7 @@ describe('body-less requests of any content type', () => {
   });
 
   it('still refuses an empty JSON body where a body is expected', async () => {
-    const answer = await raw(t.baseUrl, 'POST', '/api/case', { headers: { 'content-type': 'application/json', 'x-fusion-api-token': t.apiKey }, body: '' });
+    const answer = await raw(env.server.baseUrl, 'POST', '/api/case', { headers: { 'content-type': 'application/json', 'x-fusion-api-token': env.server.apiKey }, body: '' });
     expect(answer).toMatchObject({ status: 400, body: { code: 'FUSION_ERR_BAD_JSON' } });
   });
 });

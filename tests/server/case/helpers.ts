@@ -4,9 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import { setAuditSink } from '../../../src/helper/tracing.js';
 import type { Case } from '../../../src/concept/index.js';
+import type { KnexStorage } from '../../../src/server/storage/knex-storage.js';
 import type { FusionStorage } from '../../../src/server/storage/storage.js';
 import { createTestServer, mergeConfig } from '../../../src/testing/index.js';
 import type { TestServer, TestServerOptions, TestUser } from '../../../src/testing/index.js';
+import { freshStorage } from '../../helpers/storage.js';
 
 /** alice (soc, admins: may delete), bob (soc), eve (outsiders). */
 export const USERS: TestUser[] = [
@@ -94,4 +96,28 @@ export function gatedStorage(storage: FusionStorage): { storage: FusionStorage; 
     },
   });
   return { storage: proxy, release, held };
+}
+
+/** A case server on a fresh PGlite storage for the file's tests: opened in beforeAll, closed in afterAll. */
+export function usePgliteCaseServer(): { readonly server: TestServer; readonly storage: KnexStorage } {
+  let storage: KnexStorage | undefined;
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    storage = await freshStorage('pglite');
+    server = await startCaseServer(storage);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.close();
+    await storage?.close();
+  });
+  return {
+    get server(): TestServer {
+      if (server === undefined) throw new Error('the case server is not started (did beforeAll fail?)');
+      return server;
+    },
+    get storage(): KnexStorage {
+      if (storage === undefined) throw new Error('the storage is not open (did beforeAll fail?)');
+      return storage;
+    },
+  };
 }

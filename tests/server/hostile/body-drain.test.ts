@@ -6,35 +6,24 @@
  */
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { MAX_DRAINED_BYTES } from '../../../src/server/body-drain.js';
-import type { KnexStorage } from '../../../src/server/storage/knex-storage.js';
-import type { TestServer } from '../../../src/testing/index.js';
-import { freshStorage } from '../../helpers/storage.js';
-import { silenceAudit, startCaseServer } from '../case/helpers.js';
+import { silenceAudit, usePgliteCaseServer } from '../case/helpers.js';
 import { exchange, head } from './raw-http.js';
 
 silenceAudit();
 
 const MB = 1024 * 1024;
-let storage: KnexStorage;
-let t: TestServer;
+const env = usePgliteCaseServer();
 let port: number;
 
-beforeAll(async () => {
-  storage = await freshStorage('pglite');
-  t = await startCaseServer(storage);
-  port = Number(new URL(t.baseUrl).port);
-}, 60_000);
-
-afterAll(async () => {
-  await t?.close();
-  await storage?.close();
+beforeAll(() => {
+  port = Number(new URL(env.server.baseUrl).port);
 });
 
 /** A keep-alive request head (no `Connection: close`) with a JSON Content-Length of `length`. */
 function keepAliveHead(length: number): string {
-  return head('POST', '/api/case', { 'Content-Type': 'application/json', 'X-Fusion-API-Token': t.apiKey }, length).replace('Connection: close\r\n', '');
+  return head('POST', '/api/case', { 'Content-Type': 'application/json', 'X-Fusion-API-Token': env.server.apiKey }, length).replace('Connection: close\r\n', '');
 }
 
 interface Sent {
