@@ -1,7 +1,8 @@
 /**
  * Reads snake_case configuration sections with key paths in every error. Secrets: wherever a
  * scalar is expected, the file may hold `{ env: NAME }` instead; the value then comes from
- * environment variable NAME, which must be set and non-empty.
+ * environment variable NAME, which must be set and non-empty, unless the reference gives a
+ * fallback: `{ env: NAME, default: VALUE }` (VALUE null: as if the key were absent).
  */
 import { resolve } from 'node:path';
 import { ConfigError, describeConfigValue, isMapping } from './config-error.js';
@@ -20,6 +21,15 @@ export interface ConfigReaderOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Directory relative paths are resolved against (the config file's); defaults to cwd. */
   baseDir?: string;
+}
+
+/** A scalar as read: its value, and where it came from when not written in the file itself. */
+interface Found {
+  value: unknown;
+  /** The variable named by `{ env: NAME }`. */
+  env?: string;
+  /** True when the variable was unset and `default` was used. */
+  fromDefault?: boolean;
 }
 
 interface Bounds {
@@ -254,25 +264,41 @@ export class ConfigReader {
     return value as number;
   }
 
-  /** The value of `key` with `{ env: NAME }` resolved; undefined when absent or null. */
-  #scalar(key: string): { value: unknown; env?: string } | undefined {
+  /** The value of `key` with `{ env: NAME }` resolved; undefined when absent or null (or a null default used). */
+  #scalar(key: string): Found | undefined {
     const raw = this.raw(key);
     if (raw === undefined || raw === null) return undefined;
-    return this.#resolveEnv(key, raw);
+    const found = this.#resolveEnv(key, raw);
+    return found.value === null ? undefined : found;
   }
 
-  #resolveEnv(key: string, raw: unknown): { value: unknown; env?: string } {
-    if (!isMapping(raw) || Object.keys(raw).length !== 1 || typeof raw.env !== 'string') return { value: raw };
+  /**
+   * `{ env: NAME }` or `{ env: NAME, default: VALUE }` resolved: the variable's value, else the
+   * default (parsed like a variable's value; null: as if the key were absent), else an error.
+   */
+  #resolveEnv(key: string, raw: unknown): Found {
+    if (!isMapping(raw) || typeof raw.env !== 'string') return { value: raw };
+    const extra = Object.keys(raw).filter((k) => k !== 'env' && k !== 'default');
+    if (extra.length > 0) {
+      const hint = closest(extra[0]!, ['default']);
+      throw this.error(key, `{ env: ${raw.env} } takes only \`default\` besides \`env\`, got \`${extra[0]}\`${hint ? `; did you mean \`${hint}\`?` : ''}`);
+    }
     const value = this.#env[raw.env];
-    if (value === undefined || value === '') {
+    if (value !== undefined && value !== '') return { value, env: raw.env };
+    if (!Object.hasOwn(raw, 'default')) {
       throw this.error(key, `environment variable ${raw.env} is not set (the file says { env: ${raw.env} })`);
     }
-    return { value, env: raw.env };
+    const fallback = raw.default;
+    if (fallback !== null && !['string', 'number', 'boolean'].includes(typeof fallback)) {
+      throw this.error(key, `the default of { env: ${raw.env} } must be a string, a number, a boolean or null, got ${describeConfigValue(fallback)}`);
+    }
+    return { value: fallback, env: raw.env, fromDefault: true };
   }
 
-  #bad(key: string, what: string, found: { value: unknown; env?: string }, secret = false, hint?: string): ConfigError {
+  #bad(key: string, what: string, found: Found, secret = false, hint?: string): ConfigError {
     const shown = secret ? `a ${typeOf(found.value)} (hidden)` : describeConfigValue(found.value);
-    const from = found.env === undefined ? '' : ` from environment variable ${found.env}`;
+    const from =
+      found.env === undefined ? '' : found.fromDefault ? ` (the default of { env: ${found.env} }, which is not set)` : ` from environment variable ${found.env}`;
     return this.error(key, `expected ${what}, got ${shown}${from}${hint ? `; ${hint}` : ''}`);
   }
 }

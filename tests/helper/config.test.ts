@@ -155,6 +155,52 @@ describe('ConfigReader', () => {
     expect(configError(() => r.integer('port')).message).toBe('event.port: expected an integer, got "abc" from environment variable FUSION_PORT');
   });
 
+  it('falls back to the default of { env: NAME, default: VALUE } when the variable is unset or empty', () => {
+    const doc = {
+      url: { env: 'FUSION_URL', default: 'memory://' },
+      port: { env: 'FUSION_PORT', default: 8080 },
+      text_port: { env: 'FUSION_PORT', default: '8081' },
+      debug: { env: 'FUSION_DEBUG', default: 'no' },
+      flag: { env: 'FUSION_DEBUG', default: true },
+      schema: { env: 'FUSION_SCHEMA', default: null },
+      tags: [{ env: 'FUSION_TAG', default: 'fallback' }, 'u'],
+    };
+    const unset = new ConfigReader(doc, { env: { FUSION_TAG: '' } });
+    expect(unset.string('url')).toBe('memory://');
+    expect(unset.integer('port', { min: 1 })).toBe(8080);
+    expect(unset.integer('text_port', { min: 1 })).toBe(8081); // parsed like a variable's value
+    expect(unset.boolean('debug')).toBe(false);
+    expect(unset.boolean('flag')).toBe(true);
+    expect(unset.optionalString('schema')).toBeUndefined(); // null: as if absent
+    expect(unset.string('schema', { default: 'public' })).toBe('public');
+    expect(unset.stringList('tags')).toEqual(['fallback', 'u']);
+    // A set variable wins over the default.
+    const set = new ConfigReader(doc, { env: { FUSION_URL: 'pglite://data', FUSION_PORT: '9090', FUSION_DEBUG: 'yes', FUSION_SCHEMA: 'svc', FUSION_TAG: 't' } });
+    expect(set.string('url')).toBe('pglite://data');
+    expect(set.integer('port')).toBe(9090);
+    expect(set.boolean('debug')).toBe(true);
+    expect(set.optionalString('schema')).toBe('svc');
+    expect(set.stringList('tags')).toEqual(['t', 'u']);
+  });
+
+  it('checks the default of { env: NAME, default: VALUE } like a value, naming where it came from', () => {
+    const r = new ConfigReader(
+      {
+        port: { env: 'FUSION_PORT', default: 'abc' },
+        secret: { env: 'FUSION_SECRET', default: 42 },
+        typo: { env: 'FUSION_X', defualt: 1 },
+        nested: { env: 'FUSION_X', default: { a: 1 } },
+        required: { env: 'FUSION_X', default: null },
+      },
+      { env: {}, key: 'event' },
+    );
+    expect(configError(() => r.integer('port')).message).toBe('event.port: expected an integer, got "abc" (the default of { env: FUSION_PORT }, which is not set)');
+    expect(configError(() => r.string('secret', { secret: true })).message).toBe('event.secret: expected a string, got a number (hidden) (the default of { env: FUSION_SECRET }, which is not set)');
+    expect(configError(() => r.integer('typo')).message).toBe('event.typo: { env: FUSION_X } takes only `default` besides `env`, got `defualt`; did you mean `default`?');
+    expect(configError(() => r.string('nested')).message).toMatch(/^event\.nested: the default of \{ env: FUSION_X \} must be a string, a number, a boolean or null, got /);
+    expect(configError(() => r.string('required')).message).toBe('event.required: is required');
+  });
+
   it('reports unknown keys with the closest known one', () => {
     const r = new ConfigReader({ auth: { cookie: { max_agee: 10, secure: true } } });
     const cookie = r.section('auth').section('cookie');

@@ -6,7 +6,7 @@
  *   fresh random schema per suite, dropped in afterAll, so suites run in parallel in separate
  *   jest workers) and `pglite` (in memory, loaded from a migrated template, see
  *   pglite-template.ts). One storage per suite (per `describeStorage` call), created in
- *   beforeAll and closed in afterAll: tests in a suite share it, so make rows unique (fresh
+ *   beforeAll and closed in afterAll, after the suite's own afterAll hooks: tests in a suite share it, so make rows unique (fresh
  *   guids, random usernames) or call `clearStorage`.
  * - When PostgreSQL does not answer, the postgres variant is skipped with a console warning
  *   giving the reason; under CI=true it fails with that reason instead.
@@ -137,12 +137,15 @@ export function describeStorage(
     beforeAll(async () => {
       storage = await freshStorage(kind, options);
     }, SETUP_TIMEOUT_MS);
-    afterAll(async () => {
-      await storage?.close();
-    });
     suite(() => {
       if (!storage) throw new Error(`${title} [${kind}]: the storage is not open (did beforeAll fail?)`);
       return storage;
     }, kind);
+    // Declared after the suite's hooks: jest runs the afterAll hooks of one block in declaration
+    // order, and the storage must close after whatever the suite's afterAll closes on it (a
+    // server closed after its storage had its webhook worker still querying a dropped schema).
+    afterAll(async () => {
+      await storage?.close();
+    });
   }
 }

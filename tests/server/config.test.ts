@@ -83,6 +83,17 @@ describe('parseConfig', () => {
     expect(missing.message).toContain('SVC_KEY');
   });
 
+  it('falls back to the default of { env: NAME, default: VALUE } when the variable is unset', () => {
+    const document = { server: { port: { env: 'PORT', default: 8080 } }, storage: { url: { env: 'DATABASE_URL', default: 'memory://' }, schema: { env: 'SCHEMA', default: null } } };
+    const unset = parseConfig(document, { env: {} });
+    expect([unset.server.port, unset.storage.url, unset.storage.schema]).toEqual([8080, 'memory://', undefined]);
+    const set = parseConfig(document, { env: { PORT: '9000', DATABASE_URL: 'postgres://db/fusion', SCHEMA: 'svc' } });
+    expect([set.server.port, set.storage.url, set.storage.schema]).toEqual([9000, 'postgres://db/fusion', 'svc']);
+    expect(configError(() => parseConfig({ server: { port: { env: 'PORT', default: 'x' } } }, { env: {} })).message).toBe(
+      'server.port: expected an integer between 0 and 65535, got "x" (the default of { env: PORT }, which is not set)',
+    );
+  });
+
   it("parses a service's own sections into extra, and refuses to shadow built-in ones", () => {
     const config = parseConfig({ scanner: { depth: 3 } }, { sections: { scanner: (r) => ({ depth: r.integer('depth') }) } });
     expect(config.extra.scanner).toEqual({ depth: 3 });

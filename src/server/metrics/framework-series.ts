@@ -1,6 +1,7 @@
 /**
- * The framework's own series besides requests, read when scraped: open SSE connections and
- * open RPC connections of this instance (the event and RPC APIs), and the webhook tables shared by every instance (deliveries by
+ * The framework's own series besides requests, read when scraped: open SSE connections, open
+ * RPC connections and open TCP connections by listener of this instance (the event, RPC and
+ * TCP APIs), and the webhook tables shared by every instance (deliveries by
  * status, `pending` being the backlog; disabled endpoints). The webhook attempt counter is
  * kept by the dispatcher itself (delivery-telemetry.ts).
  */
@@ -9,14 +10,32 @@ import { DELIVERY_TABLE, ENDPOINT_TABLE } from '../event/webhook/delivery-rows.j
 import type { DeliveryStatus } from '../event/webhook/delivery-rows.js';
 import type { FusionHost } from '../host.js';
 import { FusionRpcAPI } from '../rpc/impl.js';
+import { FusionTcpAPI } from '../tcp/impl.js';
 import type { FusionMetrics } from './registry.js';
 
 const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'delivered', 'failed', 'disabled'];
 
-/** Registers the series of the APIs mounted on `host`: RPC connections, SSE and webhook series. */
+/** Registers the series of the APIs mounted on `host`: RPC and TCP connections, SSE and webhook series. */
 export function registerFrameworkSeries(metrics: FusionMetrics, host: FusionHost): void {
   registerRpcSeries(metrics, host);
+  registerTcpSeries(metrics, host);
   registerEventSeries(metrics, host);
+}
+
+function registerTcpSeries(metrics: FusionMetrics, host: FusionHost): void {
+  const tcp = host.findApi(FusionTcpAPI);
+  if (tcp === undefined) return;
+  metrics.gauge<'listener'>({
+    name: 'fusion_tcp_connections',
+    help: 'Open TCP gateway connections on this instance, by listener',
+    labelNames: ['listener'],
+    collect: (gauge) => {
+      const counts = new Map<string, number>(tcp.listeners.map((listener) => [listener.options.name, 0]));
+      for (const connection of tcp.gateway.connections.values()) counts.set(connection.listener, (counts.get(connection.listener) ?? 0) + 1);
+      gauge.reset();
+      for (const [listener, count] of counts) gauge.set({ listener }, count);
+    },
+  });
 }
 
 function registerRpcSeries(metrics: FusionMetrics, host: FusionHost): void {

@@ -10,6 +10,8 @@ import type { RpcConnection } from './connection.js';
 import type { RpcCall } from './define.js';
 import type { RegisteredMethod } from './methods.js';
 import { RpcError, envelopeToRpcError, protocolError } from './protocol.js';
+import { enumerateParams } from './enumerate-params.js';
+import type { EnumerateParams } from './enumerate-params.js';
 import { credentialHeaders } from './tickets.js';
 
 /** Where built-ins are added (FusionRpcAPI). */
@@ -34,7 +36,6 @@ function builtin(name: string, validate: (params: unknown) => unknown, handler: 
   return { name, clientTypes: undefined, operation: undefined, timeout: undefined, validate, handler: handler as RegisteredMethod['handler'] };
 }
 
-/** Runs an HTTP route in-process with the connection's credentials; its envelope's data, or its error as an RpcError. */
 /** The JSON text of a twin's body; a value nested too deeply for JSON.stringify (it overflows the stack) is the caller's error. */
 function bodyText(body: unknown): string {
   try {
@@ -45,14 +46,26 @@ function bodyText(body: unknown): string {
   }
 }
 
+/** Runs an HTTP route in-process with the connection's credentials; its envelope's data, or its error as an RpcError. */
 async function twin(host: FusionHost, connection: RpcConnection, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<unknown> {
+  return (await twinEnvelope(host, connection, method, url, body)).data ?? null;
+}
+
+/** A twin's whole success envelope (`data`, and `next` on a page). */
+async function twinEnvelope(
+  host: FusionHost,
+  connection: RpcConnection,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  url: string,
+  body?: unknown,
+): Promise<{ data?: unknown; next?: unknown }> {
   const response = await host.fastify.inject({
     method,
     url,
     headers: { ...credentialHeaders(connection.request), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { payload: bodyText(body) }),
   });
-  let envelope: { data?: unknown; message?: string; code?: string } = {};
+  let envelope: { data?: unknown; next?: unknown; message?: string; code?: string } = {};
   try {
     envelope = JSON.parse(response.body) as typeof envelope;
   } catch {
@@ -62,7 +75,15 @@ async function twin(host: FusionHost, connection: RpcConnection, method: 'GET' |
     const error = envelopeToRpcError(response.statusCode, envelope.code, envelope.message);
     throw new RpcError(error.code, (error.data?.code ?? 'FUSION_ERR_INTERNAL') as ConstructorParameters<typeof RpcError>[1], error.message);
   }
-  return envelope.data ?? null;
+  return envelope;
+}
+
+/** `case.enumerate`: the whole list (params absent or `{}`), or one page (`{limit, cursor?}`) as `{items, next}`. */
+async function enumerateCases(host: FusionHost, connection: RpcConnection, page: EnumerateParams): Promise<unknown> {
+  if (page === null) return twin(host, connection, 'GET', '/api/cases');
+  const query = new URLSearchParams({ limit: String(page.limit), ...(page.cursor === undefined ? {} : { cursor: page.cursor }) });
+  const envelope = await twinEnvelope(host, connection, 'GET', `/api/cases?${query.toString()}`);
+  return { items: envelope.data ?? [], next: typeof envelope.next === 'string' ? envelope.next : null };
 }
 
 /** Adds the built-ins `host` supports (channel methods always; info and case when those APIs are mounted). */
@@ -77,7 +98,7 @@ export function registerBuiltinMethods(target: BuiltinTarget, host: FusionHost):
     target.addBuiltin(builtin('info.get', (params) => params, (call) => twin(host, conn(call), 'GET', '/api/info')));
   }
   if (host.findApi(FusionCaseAPI) === undefined) return;
-  target.addBuiltin(builtin('case.enumerate', (params) => params, (call) => twin(host, conn(call), 'GET', '/api/cases')));
+  target.addBuiltin(builtin('case.enumerate', enumerateParams, (call) => enumerateCases(host, conn(call), call.params as EnumerateParams)));
   target.addBuiltin(builtin('case.retrieve', guidParam, (call) => twin(host, conn(call), 'GET', `/api/case/${call.params as string}`)));
   target.addBuiltin(
     builtin('case.create', (params) => {

@@ -70,18 +70,24 @@ export class RpcError extends Error {
   }
 }
 
+/**
+ * The JSON-RPC code of an HTTP status (and FUSION_ERR_* code). Every 4xx is a client error:
+ * 401, 403, 404/410, 408, 409 and 429 have their own code, any other (400, 405, 413, 414, 415,
+ * 416, 422, 431...) is -32602 "the call as made is refused". Only 5xx (and non-error statuses)
+ * are -32603 internal.
+ */
 function rpcCodeOfStatus(status: number, code: string): number {
   if (code === 'FUSION_ERR_RPC_CANCELLED') return RPC_CODES.cancelled;
   if (code === 'FUSION_ERR_RPC_METHOD_NOT_FOUND') return RPC_CODES.methodNotFound;
   if (code === 'FUSION_ERR_RPC_INVALID_REQUEST') return RPC_CODES.invalidRequest;
   if (code === 'FUSION_ERR_RPC_PARSE') return RPC_CODES.parseError;
-  if (code === 'FUSION_ERR_TIMEOUT' || status === 504) return RPC_CODES.timeout;
-  if (status === 400 || status === 413 || status === 415) return RPC_CODES.invalidParams;
+  if (code === 'FUSION_ERR_TIMEOUT' || status === 504 || status === 408) return RPC_CODES.timeout;
   if (status === 401) return RPC_CODES.unauthorized;
   if (status === 403) return RPC_CODES.forbidden;
-  if (status === 404) return RPC_CODES.notFound;
+  if (status === 404 || status === 410) return RPC_CODES.notFound;
   if (status === 409) return RPC_CODES.conflict;
   if (status === 429) return RPC_CODES.rateLimited;
+  if (status >= 400 && status <= 499) return RPC_CODES.invalidParams;
   return RPC_CODES.internal;
 }
 

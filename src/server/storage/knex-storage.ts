@@ -71,10 +71,14 @@ export class KnexStorage extends KnexQueries implements FusionStorage {
     });
   }
 
-  /** Closes the pool (and PGlite); idempotent. */
+  /**
+   * Closes the pool (and PGlite); idempotent. Transactions begun before finish (the pool waits
+   * for them); a query asking for a connection from now on fails at once (FUSION_ERR_STORAGE).
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       try {
+        refuseNewConnections(this.knex, this.schema);
         await this.knex.destroy();
       } finally {
         await this.#onClose?.();
@@ -116,6 +120,20 @@ export class KnexStorage extends KnexQueries implements FusionStorage {
   async tryAdvisoryLock<T>(key: string, fn: LockedFunction<T>): Promise<LockAttempt<T>> {
     return this.#locker.tryWithLock(checkKey(key), fn);
   }
+}
+
+/**
+ * Makes the knex client refuse connections from now on. A pool being destroyed does not serve
+ * acquires any more, nor fail them: tarn leaves one asked for after it aborted the waiting ones
+ * pending for the whole acquire timeout (60 s, "operation timed out for an unknown reason"),
+ * which held up whatever queried a closing storage (a server closed after its storage hung in
+ * its webhook worker's next claim). Transactions keep their own connection (their client's own
+ * acquireConnection), so those under way finish.
+ */
+function refuseNewConnections(db: Knex, schema: string | undefined): void {
+  const where = schema === undefined ? '' : ` (schema ${schema})`;
+  (db.client as { acquireConnection: () => Promise<never> }).acquireConnection = () =>
+    Promise.reject(new FusionError('FUSION_ERR_STORAGE', `the storage${where} is closed: no new queries`));
 }
 
 function checkKey(key: string): string {
