@@ -14,7 +14,7 @@ import { CloudAccess, callerOf } from './access.js';
 import { parsePlainPath } from './cloud-path.js';
 import { readCloudConfig } from './config.js';
 import type { FusionCloudConfig } from './config.js';
-import type { CloudDriver } from './driver.js';
+import type { CloudDriver, OpenedContent } from './driver.js';
 import { selectEntry } from './entry-rows.js';
 import { CloudFiles } from './files.js';
 import { LocalCloudDriver } from './local-driver.js';
@@ -140,6 +140,15 @@ export class FusionCloudAPI extends FusionAPI {
     const { host } = this.#mounted();
     const checked = parsePlainPath(path).path;
     return checked === '' ? null : selectEntry(host.storage.knex, checked);
+  }
+
+  /**
+   * File `path` opened as it is now (size and bytes of one version, whatever replaces it meanwhile),
+   * its row read after opening, and its ETag when that row describes the opened version; no
+   * permission check. Close the content unless you read it.
+   */
+  async openVersion(path: string): Promise<{ content: OpenedContent; entry: CloudEntry | null; etag: string | null }> {
+    return this.#mounted().files.openVersion(parsePlainPath(path).path);
   }
 
   /** A stream of the bytes of file `path` (`start..end` inclusive when given) from the driver; no permission check. */
