@@ -8,6 +8,11 @@ import type { Lock, Locker, RequestRelease } from '@tus/server';
 import { FusionError } from '../../helper/errors.js';
 import type { FusionStorage } from '../storage/storage.js';
 
+/** The advisory lock key of tus upload `id` (the store's id). */
+export function tusLockKey(id: string): string {
+  return `fusion/cloud-tus:${id}`;
+}
+
 /** Tus locks on `storage.withAdvisoryLock`. */
 export class AdvisoryTusLocker implements Locker {
   readonly #storage: () => FusionStorage;
@@ -42,7 +47,7 @@ class AdvisoryTusLock implements Lock {
     let acquired!: () => void;
     const gotIt = new Promise<void>((resolve) => (acquired = resolve));
     const released = new Promise<void>((resolve) => (this.#release = resolve));
-    this.#held = this.#storage().withAdvisoryLock(`fusion/cloud-tus:${this.#id}`, async () => {
+    this.#held = this.#storage().withAdvisoryLock(tusLockKey(this.#id), async () => {
       if (signal.aborted) return; // gave up while waiting: let go at once
       this.#holders.set(this.#id, cancelReq);
       acquired();

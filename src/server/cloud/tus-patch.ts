@@ -5,7 +5,7 @@
  * request's body goes straight to the store: into the hashing file sink for the local store,
  * through one size limiter for the others. Everything else is PatchHandler's, in its order: the
  * upload's lock (asked to let go, it ends the write `lockDrainTimeout` ms later), the upload read
- * under it, expiry (410), the offset (409), the body's size against the upload's (413), the
+ * under it, expiry (410, `cloud.upload_expiry`), the offset (409), the body's size against the upload's (413), the
  * write synced before the new offset is answered, `onFinish` on the last byte, and tus' headers.
  * Only well-formed PATCHes come here (`isPlainPatch`): tus answers the others, to the letter.
  */
@@ -32,6 +32,8 @@ export interface TusPatchOptions {
   maxSize: number;
   /** Milliseconds a holder asked to release the lock may still write (tus' `lockDrainTimeout`). */
   lockDrainTimeout: number;
+  /** Milliseconds after its creation an unfinished upload expires (0: never): 410, and Upload-Expires in answers. */
+  expiration: number;
   /** Commits the upload whose last byte just arrived; its answer is the PATCH's. */
   onFinish(upload: Upload): Promise<TusAnswer>;
   /** The answer to a failure (tus' errors and ours). */
@@ -105,8 +107,7 @@ async function patch(options: TusPatchOptions, request: IncomingMessage, id: str
   let written: number;
   try {
     upload = await datastore.getUpload(id);
-    const expiration = expirationOf(datastore);
-    if (expiration > 0 && Date.now() > creationOf(upload) + expiration) throw ERRORS.FILE_NO_LONGER_EXISTS;
+    if (options.expiration > 0 && Date.now() > creationOf(upload) + options.expiration) throw ERRORS.FILE_NO_LONGER_EXISTS;
     if (upload.offset !== offset) throw ERRORS.INVALID_OFFSET;
     written = await writeBody(datastore, request, upload, maxBodySize(request, upload, options.maxSize), context.signal);
   } finally {
@@ -118,13 +119,8 @@ async function patch(options: TusPatchOptions, request: IncomingMessage, id: str
     const finished = await options.onFinish(upload);
     return { status_code: finished.status_code, body: finished.body, headers: { ...headers, ...finished.headers } };
   }
-  const expiration = expirationOf(datastore);
-  if (expiration > 0 && upload.creation_date) headers['Upload-Expires'] = new Date(creationOf(upload) + expiration).toUTCString();
+  if (options.expiration > 0 && upload.creation_date) headers['Upload-Expires'] = new Date(creationOf(upload) + options.expiration).toUTCString();
   return { status_code: 204, body: '', headers };
-}
-
-function expirationOf(datastore: DataStore): number {
-  return datastore.hasExtension('expiration') ? datastore.getExpiration() : 0;
 }
 
 function creationOf(upload: Upload): number {

@@ -75,8 +75,8 @@ function tusErrorAnswer(error: unknown): TusAnswer {
 /** Milliseconds a PATCH asked to give up its lock may go on writing (tus' default). */
 const LOCK_DRAIN_MS = 3000;
 
-/** Mounts the tus server under /api/cloud/uploads/ in `app`. */
-export async function mountTus(app: FastifyInstance, host: FusionHost, deps: TusDeps): Promise<void> {
+/** Mounts the tus server under /api/cloud/uploads/ in `app`; returns its backend (the partial uploads, for their expiry). */
+export async function mountTus(app: FastifyInstance, host: FusionHost, deps: TusDeps): Promise<TusBackend> {
   const backend = tusBackendOf(deps.driver, deps.config);
   // Tus hooks get a web Request; on Node it carries the IncomingMessage we saw (srvx's runtime.node).
   const calls = new WeakMap<IncomingMessage, Call>();
@@ -119,6 +119,7 @@ export async function mountTus(app: FastifyInstance, host: FusionHost, deps: Tus
     locker,
     maxSize: deps.config.maxFileBytes ?? 0,
     lockDrainTimeout: LOCK_DRAIN_MS,
+    expiration: deps.config.uploadExpiry * 1000,
     onFinish: (upload) => onFinish(call, upload),
     errorAnswer: tusErrorAnswer,
   });
@@ -142,6 +143,7 @@ export async function mountTus(app: FastifyInstance, host: FusionHost, deps: Tus
       scope.route({ method: TUS_METHODS, url, handler, exposeHeadRoute: false, schema: TUS_SCHEMA, config: { swaggerTransform: TUS_DOC } });
     }
   });
+  return backend;
 }
 
 const TUS_METHODS: HTTPMethods[] = ['POST', 'PATCH', 'HEAD', 'DELETE', 'OPTIONS'];
