@@ -6,16 +6,27 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'undici';
+import { readCloudConfig } from '../../../src/server/cloud/config.js';
 import { FusionCloudAPI } from '../../../src/server/cloud/impl.js';
-import { UPLOAD_EXPIRY_TASK } from '../../../src/server/cloud/upload-expiry.js';
+import { UPLOAD_EXPIRY_TASK, sweepInterval } from '../../../src/server/cloud/upload-expiry.js';
 import { describeStorage } from '../../helpers/storage.js';
 import { startCloud } from './harness.js';
 import type { CloudHarness } from './harness.js';
 
 const EXPIRY = 3600;
 const TUS = { 'tus-resumable': '1.0.0' };
+
+describe('cloud.upload_expiry', () => {
+  it('defaults to one day, 0 turns it off, a negative or fractional value names the key; sweeps every quarter of it, 1 min to 1 h', () => {
+    expect(readCloudConfig({}).uploadExpiry).toBe(86400);
+    expect(readCloudConfig({ upload_expiry: 0 }).uploadExpiry).toBe(0);
+    expect(() => readCloudConfig({ upload_expiry: -1 })).toThrow(/upload_expiry/);
+    expect(() => readCloudConfig({ upload_expiry: 1.5 })).toThrow(/upload_expiry/);
+    expect([sweepInterval(86400), sweepInterval(1200), sweepInterval(10)]).toEqual([3600, 300, 60]);
+  });
+});
 
 describeStorage('cloud tus upload expiry (local driver)', (getStorage) => {
   let cloud: CloudHarness;
