@@ -104,7 +104,7 @@ export async function mountTus(app: FastifyInstance, host: FusionHost, deps: Tus
     relativeLocation: true,
     datastore: backend.datastore,
     ...backend.naming,
-    locker,
+    locker: locker.withoutDrain(),
     lockDrainTimeout: LOCK_DRAIN_MS,
     maxSize: deps.config.maxFileBytes ?? undefined,
     async onUploadCreate(req, upload) {

@@ -145,6 +145,42 @@ describeStorage('cloud tus uploads', (getStorage) => {
     expect(await readFile(join(cloud.root, 'up', 'chunked.txt'), 'utf8')).toBe('0123456789');
   });
 
+  it('a PATCH asked for its lock by another request stops after the drain delay, keeping and syncing what it wrote', async () => {
+    const created = await create({ ...as('jane'), 'upload-length': '10', 'upload-metadata': metadata({ path: '/up/drained.txt' }) });
+    const url = `${base()}${created.location}`;
+    const id = created.location!.split('/').at(-1)!;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const slow = request(url, {
+      method: 'PATCH',
+      headers: { ...TUS, ...as('jane'), 'upload-offset': '0', 'content-type': 'application/offset+octet-stream', 'content-length': '10' },
+      body: Readable.from(
+        (async function* () {
+          yield Buffer.from('0123');
+          await released;
+        })(),
+      ),
+    }).then(
+      async (answer) => {
+        await answer.body.dump();
+        return answer.statusCode;
+      },
+      () => 0,
+    );
+    const file = join(cloud.root, '.fusion-uploads', id);
+    const deadline = Date.now() + 20_000;
+    while ((await readFile(file)).length < 4 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 20));
+    // The HEAD waits for the lock: the PATCH holding it is asked to let go and does after tus' 3 s drain.
+    const head = await request(url, { method: 'HEAD', headers: { ...TUS, ...as('jane') } });
+    await head.body.dump();
+    expect(head.statusCode).toBe(200);
+    expect(head.headers['upload-offset']).toBe('4');
+    release();
+    expect([0, 204]).toContain(await slow);
+    const rest = await request(url, { method: 'PATCH', headers: { ...TUS, ...as('jane'), 'upload-offset': '4', 'content-type': 'application/offset+octet-stream' }, body: '456789' });
+    expect(await rest.body.json()).toMatchObject({ data: { path: 'up/drained.txt', size: 10, sha256: createHash('sha256').update('0123456789').digest('hex') } });
+  }, 30_000);
+
   it('refuses in the envelope: no auth (401), no permission (403), another caller\'s upload (403), quota (413), bad metadata (400), unknown upload (404)', async () => {
     const meta = metadata({ path: '/up/x.bin' });
     expect(await create({ 'upload-length': '10', 'upload-metadata': meta })).toMatchObject({ status: 401, json: { code: 'FUSION_ERR_UNAUTHORIZED' } });
