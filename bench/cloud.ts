@@ -1,6 +1,7 @@
 /**
  * Cloud benchmark: upload (plain PUT and tus) and download of one file through FusionCloudAPI
- * (local driver, API key, memory:// storage) against a bare fastify route that streams the
+ * (local driver, API key, memory:// storage, audit lines buffered into a file as `fusion serve`
+ * writes them) against a bare fastify route that streams the
  * request body to a file (PUT) and `fs.createReadStream` of it (GET); a second bare PUT also hashes
  * (sha256), fsyncs and renames, as the framework must, to show its own overhead. Each server runs in a
  * child process of its own, sampling its resident memory every 50 ms while it serves; this
@@ -64,6 +65,10 @@ async function serve(role: Role, dir: string, apiKey: string): Promise<void> {
     baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   } else {
     const { FusionServer } = await import('../src/server/server.js');
+    const { createAuditLog } = await import('../src/helper/audit-log.js');
+    const { setAuditSink } = await import('../src/helper/tracing.js');
+    // As `fusion serve` installs it, but into a file next to the data: the summary stays readable.
+    setAuditSink(createAuditLog({ level: 'info', file: join(dir, '..', 'framework-audit.log') }).logger);
     const server = await FusionServer.fromConfig({
       server: { log_level: 'silent', docs: false, log_requests: false },
       storage: { url: 'memory://' },

@@ -26,6 +26,8 @@ export { Info } from './info.js';
 export { AuthInfo } from './auth-info.js';
 export { PendingDownloadKey } from './pending-download-key.js';
 export type { CloudEntry } from './cloud-entry.js';
+export { CLOUD_PERMISSIONS } from './cloud-access.js';
+export type { CloudPermission, CloudPermissionsInfo, CloudRoleAssignment, CloudLink } from './cloud-access.js';
 export { AnalyzerInfo } from './analyzer-info.js';
 export { ANALYSIS_TRANSITIONS, Analysis, AnalysisPriority, AnalysisStatus, isLegalTransition } from './analysis.js';
 export { fusionSerializer, registerConcept } from './serializer.js';

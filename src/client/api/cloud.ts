@@ -8,9 +8,8 @@ import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type { FileHandle } from 'node:fs/promises';
-import type { CloudEntry } from '../../concept/index.js';
-import type { CloudLink } from '../../server/download/impl.js';
-export type { CloudLink };
+import type { CloudEntry, CloudLink, CloudPermissionsInfo, CloudRoleAssignment } from '../../concept/index.js';
+export type { CloudLink, CloudPermissionsInfo, CloudRoleAssignment };
 import { listPages } from '../list-pages.js';
 import type { PageOptions } from '../list-pages.js';
 import type { FusionClient, FusionRawResponse } from '../client.js';
@@ -19,21 +18,6 @@ import { FusionClientError, isFusionClientError } from '../errors.js';
 /** Options of FusionCloudAPIClient. */
 export interface FusionCloudAPIClientOptions {
   client: FusionClient;
-}
-
-/** The caller's role and permissions on a path. */
-export interface CloudPermissionsInfo {
-  role: string | null;
-  permissions: string[];
-  inherited_from: string | null;
-}
-
-/** One role assignment on a path. */
-export interface CloudRoleAssignment {
-  path: string;
-  user: string | null;
-  group: string | null;
-  role: string;
 }
 
 /** A user or a group. */

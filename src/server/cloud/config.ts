@@ -47,7 +47,12 @@ export interface FusionCloudConfig {
   s3: CloudS3Config | null;
   /** Directory where tus keeps partial uploads of the local driver (default `<root>/.fusion-uploads`). */
   uploadDir: string | null;
+  /** Seconds a tus upload may stay unfinished before it is removed with its partial data (0: never; default one day). */
+  uploadExpiry: number;
 }
+
+/** Default of `cloud.upload_expiry`: one day. */
+export const DEFAULT_UPLOAD_EXPIRY = 24 * 60 * 60;
 
 /** The roles of an empty `cloud:` section. */
 export const DEFAULT_CLOUD_ROLES: Readonly<Record<string, readonly CloudPermission[]>> = Object.freeze({
@@ -110,6 +115,7 @@ export function parseCloudConfig(reader: ConfigReader): FusionCloudConfig {
     root: reader.filePath('root', { default: 'cloud' }),
     s3: driver === 's3' || reader.has('s3') ? parseS3(reader) : null,
     uploadDir: reader.has('upload_dir') ? reader.filePath('upload_dir') : null,
+    uploadExpiry: reader.optionalInteger('upload_expiry', { min: 0 }) ?? DEFAULT_UPLOAD_EXPIRY,
   };
   return config;
 }

@@ -12,6 +12,19 @@ export interface StagedFile {
   discard(): Promise<void>;
 }
 
+/**
+ * One version of a file, opened: `size` is that of the bytes `read` gives, even when the path is
+ * replaced meanwhile (local: an open descriptor; S3: the object's ETag, read with If-Match).
+ */
+export interface OpenedContent {
+  /** Bytes of this version. */
+  readonly size: number;
+  /** Bytes `start..end` (inclusive) of this version, the whole without range; call once (the stream then owns the content). */
+  read(range?: { start: number; end: number }): Promise<Readable>;
+  /** Releases the content unless `read` took it (safe to call twice). */
+  close(): Promise<void>;
+}
+
 /** Where cloud files live: a local directory or an S3 bucket. */
 export interface CloudDriver {
   /** `local` or `s3`. */
@@ -26,6 +39,8 @@ export interface CloudDriver {
   stage(path: string, body: Readable): Promise<StagedFile>;
   /** Optional: takes a complete local file (a finished tus upload) as the staged content of `path`, moving rather than copying it. */
   adopt?(path: string, file: string): Promise<StagedFile>;
+  /** Opens the file at `path` as it is now (ENOENT or FUSION_ERR_CLOUD_NOT_FOUND when missing): size and bytes of one version. */
+  open(path: string): Promise<OpenedContent>;
   /** A stream of bytes `start..end` (inclusive) of the file at `path`; the whole file without range. */
   read(path: string, range?: { start: number; end: number }): Promise<Readable>;
   /** Makes the directory at `path` (local: mkdir; S3 has none). */

@@ -15,7 +15,7 @@ import type { CloudAccess, RequestCaller } from './access.js';
 import { parentOf } from './cloud-path.js';
 import type { CloudPath } from './cloud-path.js';
 import type { FusionCloudConfig } from './config.js';
-import type { CloudDriver } from './driver.js';
+import type { CloudDriver, OpenedContent } from './driver.js';
 import { deleteTree, hasChildren, insertDirectory, selectChildren, selectEntry, upsertFile, usedBytes } from './entry-rows.js';
 import type { CloudEntry } from '../../concept/index.js';
 import type { KeyPage } from '../storage/storage.js';
@@ -122,6 +122,29 @@ export class CloudFiles {
     const entry = await selectEntry(this.#knex, file.path);
     if (entry === null || entry.type !== 'file') throw notFound(file.path, 'file');
     return entry;
+  }
+
+  /**
+   * File `path` opened as it is now, with its row read after opening and the ETag of that version:
+   * the row's sha256 when the row's size is the opened size (null otherwise: the file is being
+   * replaced, the answer goes without ETag). Sizes and bytes always come from the opened version.
+   */
+  async openVersion(path: string): Promise<{ content: OpenedContent; entry: CloudEntry | null; etag: string | null }> {
+    let content: OpenedContent;
+    try {
+      content = await this.#driver.open(path);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ENOENT') throw notFound(path, 'file');
+      throw error;
+    }
+    try {
+      const entry = await selectEntry(this.#knex, path);
+      const etag = entry?.type === 'file' && entry.size === content.size && entry.sha256 ? `"${entry.sha256}"` : null;
+      return { content, entry, etag };
+    } catch (error) {
+      await content.close();
+      throw error;
+    }
   }
 
   /** A stream of the file's bytes (or a range of them). */

@@ -14,7 +14,7 @@ import { CloudAccess, callerOf } from './access.js';
 import { parsePlainPath } from './cloud-path.js';
 import { readCloudConfig } from './config.js';
 import type { FusionCloudConfig } from './config.js';
-import type { CloudDriver } from './driver.js';
+import type { CloudDriver, OpenedContent } from './driver.js';
 import { selectEntry } from './entry-rows.js';
 import { CloudFiles } from './files.js';
 import { LocalCloudDriver } from './local-driver.js';
@@ -25,6 +25,8 @@ import type { CloudPrincipal } from './roles.js';
 import { addCloudRoutes } from './routes.js';
 import { S3CloudDriver } from './s3-driver.js';
 import { mountTus } from './tus.js';
+import type { TusBackend } from './tus-store.js';
+import { uploadExpiryTask } from './upload-expiry.js';
 import { addZipRoute } from './zip-route.js';
 
 /** Options of FusionCloudAPI. */
@@ -55,6 +57,7 @@ export class FusionCloudAPI extends FusionAPI {
   #access: CloudAccess | null = null;
   #roles: CloudRoles | null = null;
   #files: CloudFiles | null = null;
+  #uploads: TusBackend | null = null;
 
   constructor(options: FusionCloudAPIOptions = {}) {
     super();
@@ -93,7 +96,19 @@ export class FusionCloudAPI extends FusionAPI {
     this.#files = files;
     addCloudRoutes(app, host, { access, files, roles });
     addZipRoute(app, host, { access, files, driver });
-    await mountTus(app, host, { access, files, driver, config });
+    this.#uploads = await mountTus(app, host, { access, files, driver, config });
+    if (config.uploadExpiry > 0) host.addTask(uploadExpiryTask(this.#uploads, config.uploadExpiry, driver.kind === 's3'));
+  }
+
+  /**
+   * Removes the tus uploads still unfinished `cloud.upload_expiry` seconds after their creation,
+   * as of `now` (default: now), with their partial data; uploads a request is writing are left
+   * for the next sweep. The task `cloud:upload-expiry` calls it; returns how many went.
+   */
+  async expireUploads(now: Date = new Date()): Promise<number> {
+    const { config, host } = this.#mounted();
+    if (config.uploadExpiry === 0 || this.#uploads === null) return 0;
+    return (await this.#uploads.expire(host.storage, new Date(now.getTime() - config.uploadExpiry * 1000))).length;
   }
 
   /** Prepares the driver (creates the root directory or the bucket). */
@@ -140,6 +155,15 @@ export class FusionCloudAPI extends FusionAPI {
     const { host } = this.#mounted();
     const checked = parsePlainPath(path).path;
     return checked === '' ? null : selectEntry(host.storage.knex, checked);
+  }
+
+  /**
+   * File `path` opened as it is now (size and bytes of one version, whatever replaces it meanwhile),
+   * its row read after opening, and its ETag when that row describes the opened version; no
+   * permission check. Close the content unless you read it.
+   */
+  async openVersion(path: string): Promise<{ content: OpenedContent; entry: CloudEntry | null; etag: string | null }> {
+    return this.#mounted().files.openVersion(parsePlainPath(path).path);
   }
 
   /** A stream of the bytes of file `path` (`start..end` inclusive when given) from the driver; no permission check. */

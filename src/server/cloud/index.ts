@@ -10,7 +10,7 @@ export type { CloudCaller, EffectivePermissions, RbacSettings } from './rbac.js'
 export type { CloudAssignment } from './assignment-rows.js';
 export type { CloudEntry } from '../../concept/index.js';
 export type { CloudPrincipal } from './roles.js';
-export type { CloudDriver, StagedFile } from './driver.js';
+export type { CloudDriver, OpenedContent, StagedFile } from './driver.js';
 export { LocalCloudDriver } from './local-driver.js';
 export { S3CloudDriver } from './s3-driver.js';
 export type { S3CloudDriverOptions } from './s3-driver.js';

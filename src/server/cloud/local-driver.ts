@@ -11,7 +11,7 @@ import { dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FusionError } from '../../helper/errors.js';
-import type { CloudDriver, StagedFile } from './driver.js';
+import type { CloudDriver, OpenedContent, StagedFile } from './driver.js';
 import { FileSink } from './file-sink.js';
 
 /** Staging directory name inside the root (reserved: paths may not start with `.fusion-`). */
@@ -130,6 +130,32 @@ export class LocalCloudDriver implements CloudDriver {
   }
 
   /** Reads the file (or one byte range of it). */
+  /** Opens the file: its size from the descriptor (fstat), its bytes read through that descriptor. */
+  async open(path: string): Promise<OpenedContent> {
+    const handle = await open(this.#full(path), 'r');
+    let size: number;
+    try {
+      size = (await handle.stat()).size;
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    let taken = false;
+    return {
+      size,
+      read: async (range) => {
+        if (taken) throw new Error('OpenedContent.read: called twice');
+        taken = true;
+        return handle.createReadStream({ highWaterMark: 256 * 1024, ...(range ?? {}) });
+      },
+      close: async () => {
+        if (taken) return;
+        taken = true;
+        await handle.close();
+      },
+    };
+  }
+
   async read(path: string, range?: { start: number; end: number }): Promise<Readable> {
     const handle = await open(this.#full(path), 'r');
     return handle.createReadStream({ highWaterMark: 256 * 1024, ...(range ?? {}) });

@@ -1,19 +1,10 @@
 /** The cloud permissions (DESIGN.md section 11) and the sets roles are made of. */
 
-/** Every permission a role may hold, in the order documents list them. */
-export const CLOUD_PERMISSIONS = [
-  'CREATE_FILE',
-  'READ_FILE',
-  'WRITE_FILE',
-  'DELETE_FILE',
-  'CREATE_SUB_DIRECTORY',
-  'DELETE_SUB_DIRECTORY',
-  'READ_TREE_DIRECTORY',
-  'ASSIGN_ROLES',
-] as const;
+import { CLOUD_PERMISSIONS } from '../../concept/cloud-access.js';
+import type { CloudPermission } from '../../concept/cloud-access.js';
 
-/** One cloud permission. */
-export type CloudPermission = (typeof CLOUD_PERMISSIONS)[number];
+export { CLOUD_PERMISSIONS };
+export type { CloudPermission };
 
 /** True when `value` names a cloud permission. */
 export function isCloudPermission(value: unknown): value is CloudPermission {

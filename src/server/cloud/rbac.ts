@@ -6,6 +6,7 @@
  * permission. The decision is pure (this file); CloudAccess loads the assignments it needs.
  */
 import { CLOUD_PERMISSIONS, sortPermissions } from './permissions.js';
+import type { CloudPermissionsInfo } from '../../concept/cloud-access.js';
 import type { CloudPermission } from './permissions.js';
 import type { CloudAssignment } from './assignment-rows.js';
 import { selfAndAncestors } from './cloud-path.js';
@@ -16,14 +17,8 @@ export type CloudCaller =
   | { kind: 'managed'; username: string }
   | { kind: 'anonymous' };
 
-/** What a caller may do on a path, and why (the wire form of `GET /api/cloud/permissions/<path>`). */
-export interface EffectivePermissions {
-  /** The deciding role; null for API-key clients, anonymous callers, and no default role. */
-  role: string | null;
-  permissions: CloudPermission[];
-  /** The path of the deciding assignment; null when no assignment decided. */
-  inherited_from: string | null;
-}
+/** What a caller may do on a path, and why: the wire form of `GET /api/cloud/permissions/<path>` (declared in the concept). */
+export type EffectivePermissions = CloudPermissionsInfo;
 
 /** The settings resolution depends on. */
 export interface RbacSettings {

@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import { FusionError } from '../../helper/errors.js';
 import { deleteAssignment, selectAssignmentsOn, upsertAssignment } from './assignment-rows.js';
+import type { CloudRoleAssignment } from '../../concept/cloud-access.js';
 import type { CloudAssignment, PrincipalKind } from './assignment-rows.js';
 import { selectEntry } from './entry-rows.js';
 
@@ -26,7 +27,7 @@ export class CloudRoles {
   }
 
   /** The assignments on `path` itself. */
-  async list(path: string): Promise<{ path: string; user: string | null; group: string | null; role: string }[]> {
+  async list(path: string): Promise<CloudRoleAssignment[]> {
     const rows = await selectAssignmentsOn(this.#knex(), path);
     return rows.map((row) => ({ path: `/${row.path}`, user: row.kind === 'user' ? row.principal : null, group: row.kind === 'group' ? row.principal : null, role: row.role }));
   }

@@ -82,20 +82,34 @@ export function addCloudRoutes(app: FastifyInstance, host: FusionHost, deps: Clo
     },
   );
   addPathRoute(app, host, deps, '/api/cloud/file', { method: 'GET', operation: 'cloud_read_file', produces: 'application/octet-stream', errors: ['FUSION_ERR_RANGE_NOT_SATISFIABLE'], summary: 'Download a cloud file (Range supported)' }, async (request, reply, who, path) => {
-    const entry = await files.readable(request, who, path);
-    const etag = `"${entry.sha256 ?? ''}"`;
-    const range = ifRangeAllows(firstHeader(request.headers['if-range']), etag) ? parseRange(firstHeader(request.headers.range), entry.size) : ({ kind: 'full' } as const);
-    reply.header('content-type', 'application/octet-stream').header('accept-ranges', 'bytes').header('etag', etag).header('x-content-type-options', 'nosniff');
-    if (range.kind === 'unsatisfiable') {
-      reply.header('content-range', `bytes */${entry.size}`);
-      throw new FusionError('FUSION_ERR_RANGE_NOT_SATISFIABLE', `the requested range is outside the file (${entry.size} bytes)`);
+    await files.readable(request, who, path);
+    // Sizes and bytes from one opened version: a file replaced since its row was read goes out whole, as it is now.
+    const { content, etag } = await files.openVersion(path.path);
+    try {
+      const size = content.size;
+      const ifRange = firstHeader(request.headers['if-range']);
+      const allows = etag === null ? ifRange === undefined : ifRangeAllows(ifRange, etag);
+      const range = allows ? parseRange(firstHeader(request.headers.range), size) : ({ kind: 'full' } as const);
+      reply.header('content-type', 'application/octet-stream').header('accept-ranges', 'bytes').header('x-content-type-options', 'nosniff');
+      if (etag !== null) reply.header('etag', etag);
+      if (range.kind === 'unsatisfiable') {
+        reply.header('content-range', `bytes */${size}`);
+        throw new FusionError('FUSION_ERR_RANGE_NOT_SATISFIABLE', `the requested range is outside the file (${size} bytes)`);
+      }
+      if (size === 0) {
+        await content.close();
+        return reply.code(200).header('content-length', '0').send(Buffer.alloc(0));
+      }
+      if (range.kind === 'partial') {
+        const body = await content.read({ start: range.start, end: range.end });
+        return reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', String(range.end - range.start + 1)).send(body);
+      }
+      const body = await content.read();
+      return reply.code(200).header('content-length', String(size)).send(body);
+    } catch (error) {
+      await content.close();
+      throw error;
     }
-    if (entry.size === 0) return reply.code(200).header('content-length', '0').send(Buffer.alloc(0));
-    if (range.kind === 'partial') {
-      reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${entry.size}`).header('content-length', String(range.end - range.start + 1));
-      return reply.send(await files.open(path.path, { start: range.start, end: range.end }));
-    }
-    return reply.code(200).header('content-length', String(entry.size)).send(await files.open(path.path));
   });
   addPathRoute(app, host, deps, '/api/cloud/file', { method: 'DELETE', operation: 'cloud_delete_file', summary: 'Delete a cloud file' }, async (request, _reply, who, path) => {
     await files.deleteFile(request, who, path);

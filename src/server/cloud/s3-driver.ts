@@ -26,7 +26,7 @@ import type { CompletedPart, S3ClientConfig } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { FusionError } from '../../helper/errors.js';
 import type { CloudS3Config } from './config.js';
-import type { CloudDriver, StagedFile } from './driver.js';
+import type { CloudDriver, OpenedContent, StagedFile } from './driver.js';
 
 /** Key segment of staging objects (reserved: paths may not start with `.fusion-`). */
 const STAGING = '.fusion-staging';
@@ -200,6 +200,40 @@ export class S3CloudDriver implements CloudDriver {
   }
 
   /** Streams the object (or a range of it). */
+  /** Heads the object (size, ETag); `read` gets that version only (If-Match): a replaced object is a 503 to retry, never other bytes. */
+  async open(path: string): Promise<OpenedContent> {
+    const key = this.keyOf(path);
+    let size: number;
+    let etag: string;
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      size = head.ContentLength ?? 0;
+      etag = head.ETag ?? '';
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      if (name === 'NotFound' || name === 'NoSuchKey') throw new FusionError('FUSION_ERR_CLOUD_NOT_FOUND', `cloud file ${path} has no content in the bucket`);
+      throw driverError(`reading ${path}`, error);
+    }
+    return {
+      size,
+      read: async (range) => {
+        try {
+          const result = await this.client.send(
+            new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(etag ? { IfMatch: etag } : {}), ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }),
+          );
+          return result.Body as Readable;
+        } catch (error) {
+          const name = (error as { name?: string }).name;
+          if (name === 'PreconditionFailed' || name === 'NoSuchKey') {
+            throw new FusionError('FUSION_ERR_UNAVAILABLE', `cloud file ${path} was replaced while it was being opened: retry`, { cause: error });
+          }
+          throw driverError(`reading ${path}`, error);
+        }
+      },
+      close: async () => undefined,
+    };
+  }
+
   async read(path: string, range?: { start: number; end: number }): Promise<Readable> {
     try {
       const result = await this.client.send(

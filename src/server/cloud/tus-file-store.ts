@@ -5,6 +5,8 @@
  * not read again to be hashed. The running hash is only trusted while it covers exactly the
  * bytes in the file: a PATCH at another offset than the hash's (a restart of this process, a
  * write that failed midway) drops it, and the finished upload is then hashed from the file.
+ * `append` is the same write straight from a request (tus-patch.ts): a size limit checked per
+ * chunk, and a request that fails or is cut ends the write (what arrived is kept, synced).
  */
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
@@ -13,7 +15,7 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { FileStore } from '@tus/file-store';
 import { ERRORS } from '@tus/server';
 import { FileSink } from './file-sink.js';
@@ -35,9 +37,7 @@ export class HashingFileStore extends FileStore {
   /** Appends `readable` at `offset`, synced to disk before the new offset is returned. */
   override async write(readable: IncomingMessage | Readable, id: string, offset: number): Promise<number> {
     const file = this.fileOf(id);
-    const known = this.#running.get(id);
-    this.#running.delete(id);
-    const hash = known?.offset === offset ? known.hash : offset === 0 ? createHash('sha256') : null;
+    const hash = this.#hashAt(id, offset);
     let handle: FileHandle | undefined;
     let sink: FileSink;
     try {
@@ -52,6 +52,57 @@ export class HashingFileStore extends FileStore {
     const end = offset + sink.bytes;
     if (hash) this.#remember(id, hash, end);
     return end;
+  }
+
+  /**
+   * Appends what `source` sends at `offset`, at most `limit` bytes (more: ERR_MAX_SIZE_EXCEEDED),
+   * synced before the new offset is returned. A failing or cut `source`, or `stop`, ends the write
+   * there: the bytes that arrived are kept and counted, as tus keeps them for a resume.
+   */
+  async append(source: Readable, id: string, offset: number, limit: number, stop: AbortSignal): Promise<number> {
+    const file = this.fileOf(id);
+    const hash = this.#hashAt(id, offset);
+    let handle: FileHandle;
+    try {
+      handle = await open(file, 'r+');
+    } catch {
+      throw ERRORS.FILE_WRITE_ERROR;
+    }
+    let received = 0;
+    const sink = new FileSink(handle, {
+      start: offset,
+      onChunk: (chunk) => {
+        received += chunk.length;
+        if (received > limit) throw new TooLarge();
+        hash?.update(chunk);
+      },
+    });
+    const end = (): void => {
+      source.unpipe(sink);
+      if (!sink.writableEnded && !sink.destroyed) sink.end();
+    };
+    const closed = (): void => {
+      if (!source.readableEnded) end();
+    };
+    source.once('error', end);
+    source.once('close', closed);
+    stop.addEventListener('abort', end, { once: true });
+    try {
+      source.pipe(sink);
+      await finished(sink);
+    } catch (error) {
+      throw error instanceof TooLarge ? ERRORS.ERR_MAX_SIZE_EXCEEDED : ERRORS.FILE_WRITE_ERROR;
+    } finally {
+      source.off('error', end);
+      source.off('close', closed);
+      stop.removeEventListener('abort', end);
+      source.unpipe(sink);
+      if (!sink.destroyed) sink.destroy();
+      await handle.close();
+    }
+    const written = offset + sink.bytes;
+    if (hash) this.#remember(id, hash, written);
+    return written;
   }
 
   /** Forgets the upload's hash with its file. */
@@ -72,8 +123,18 @@ export class HashingFileStore extends FileStore {
     this.#running.delete(id);
   }
 
+  /** The running hash of upload `id` if it ends at `offset` (a fresh one at 0), else null; taken out of the map. */
+  #hashAt(id: string, offset: number): Hash | null {
+    const known = this.#running.get(id);
+    this.#running.delete(id);
+    return known?.offset === offset ? known.hash : offset === 0 ? createHash('sha256') : null;
+  }
+
   #remember(id: string, hash: Hash, offset: number): void {
     if (this.#running.size >= MAX_RUNNING) this.#running.delete(this.#running.keys().next().value!);
     this.#running.set(id, { hash, offset });
   }
 }
+
+/** A body over its limit (thrown by the sink's observer, answered as tus' ERR_MAX_SIZE_EXCEEDED). */
+class TooLarge extends Error {}

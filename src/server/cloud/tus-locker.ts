@@ -2,25 +2,41 @@
  * A tus Locker on the storage's advisory locks, so one upload is written by one request at a time
  * across every instance (tus' default locker is in-process memory). A lock request for an upload
  * this process holds asks the holder to let go (tus' `cancelReq`), as the memory locker does;
- * a holder on another instance keeps the lock until its request ends.
+ * a holder on another instance keeps the lock until its request ends. Requests @tus/server
+ * serves itself take their locks through `withoutDrain()`: they hold them for a moment (HEAD,
+ * POST, DELETE), so they are never asked to let go; asking would start tus' 3 s drain timer,
+ * which nothing clears and which keeps a closing process alive.
  */
 import type { Lock, Locker, RequestRelease } from '@tus/server';
 import { FusionError } from '../../helper/errors.js';
 import type { FusionStorage } from '../storage/storage.js';
 
+/** The advisory lock key of tus upload `id` (the store's id). */
+export function tusLockKey(id: string): string {
+  return `fusion/cloud-tus:${id}`;
+}
+
 /** Tus locks on `storage.withAdvisoryLock`. */
 export class AdvisoryTusLocker implements Locker {
   readonly #storage: () => FusionStorage;
   /** Holders in this process: upload id to the callback asking them to release. */
-  readonly #holders = new Map<string, RequestRelease>();
+  readonly #holders: Map<string, RequestRelease>;
+  readonly #drain: boolean;
 
-  constructor(storage: () => FusionStorage) {
+  constructor(storage: () => FusionStorage, holders: Map<string, RequestRelease> = new Map(), drain = true) {
     this.#storage = storage;
+    this.#holders = holders;
+    this.#drain = drain;
+  }
+
+  /** The same locks, whose holders are never asked to release (for the requests tus serves itself). */
+  withoutDrain(): AdvisoryTusLocker {
+    return new AdvisoryTusLocker(this.#storage, this.#holders, false);
   }
 
   /** A lock on upload `id`. */
   newLock(id: string): Lock {
-    return new AdvisoryTusLock(id, this.#storage, this.#holders);
+    return new AdvisoryTusLock(id, this.#storage, this.#holders, this.#drain);
   }
 }
 
@@ -28,13 +44,15 @@ class AdvisoryTusLock implements Lock {
   readonly #id: string;
   readonly #storage: () => FusionStorage;
   readonly #holders: Map<string, RequestRelease>;
+  readonly #drain: boolean;
   #release: (() => void) | null = null;
   #held: Promise<void> | null = null;
 
-  constructor(id: string, storage: () => FusionStorage, holders: Map<string, RequestRelease>) {
+  constructor(id: string, storage: () => FusionStorage, holders: Map<string, RequestRelease>, drain: boolean) {
     this.#id = id;
     this.#storage = storage;
     this.#holders = holders;
+    this.#drain = drain;
   }
 
   async lock(signal: AbortSignal, cancelReq: RequestRelease): Promise<void> {
@@ -42,9 +60,9 @@ class AdvisoryTusLock implements Lock {
     let acquired!: () => void;
     const gotIt = new Promise<void>((resolve) => (acquired = resolve));
     const released = new Promise<void>((resolve) => (this.#release = resolve));
-    this.#held = this.#storage().withAdvisoryLock(`fusion/cloud-tus:${this.#id}`, async () => {
+    this.#held = this.#storage().withAdvisoryLock(tusLockKey(this.#id), async () => {
       if (signal.aborted) return; // gave up while waiting: let go at once
-      this.#holders.set(this.#id, cancelReq);
+      this.#holders.set(this.#id, this.#drain ? cancelReq : () => undefined);
       acquired();
       await released;
     });

@@ -18,7 +18,9 @@ import type { DataStore, KvStore, ServerOptions } from '@tus/server';
 import type { FusionCloudConfig } from './config.js';
 import type { CloudDriver, StagedFile } from './driver.js';
 import { S3CloudDriver, s3ClientConfigOf } from './s3-driver.js';
+import { expireFileUploads, expireS3Uploads } from './tus-expiry.js';
 import { HashingFileStore } from './tus-file-store.js';
+import type { FusionStorage } from '../storage/storage.js';
 
 /** The partial-upload store of the tus server, and what the cloud API does with finished uploads. */
 export interface TusBackend {
@@ -31,6 +33,8 @@ export interface TusBackend {
   stageFinished(id: string, path: string, size: number): Promise<{ staged: StagedFile; sha256: string }>;
   /** Removes what is left of upload `id` (after its commit or its refusal); never throws. */
   cleanup(id: string): Promise<void>;
+  /** Removes the unfinished uploads created before `before` with their partial data (those whose lock is free); the ids removed. */
+  expire(storage: FusionStorage, before: Date): Promise<string[]>;
 }
 
 /** Key prefix of partial uploads in the bucket (reserved: cloud paths may not start with `.fusion-`). */
@@ -56,11 +60,12 @@ class NoCache<T> implements KvStore<T> {
 
 /** The tus backend of `driver`. */
 export function tusBackendOf(driver: CloudDriver, config: FusionCloudConfig): TusBackend {
-  return driver instanceof S3CloudDriver ? s3Backend(driver) : fileBackend(driver, config.uploadDir ?? join(config.root, UPLOADS));
+  return driver instanceof S3CloudDriver ? s3Backend(driver) : fileBackend(driver, config.uploadDir ?? join(config.root, UPLOADS), config.uploadExpiry);
 }
 
-function fileBackend(driver: CloudDriver, directory: string): TusBackend {
-  const datastore = new HashingFileStore({ directory });
+function fileBackend(driver: CloudDriver, directory: string, expirySeconds: number): TusBackend {
+  // The store's expiration makes tus answer Upload-Expires and 410 for an expired upload; tus-expiry.ts removes them.
+  const datastore = new HashingFileStore({ directory, expirationPeriodInMilliseconds: expirySeconds * 1000 });
   return {
     datastore,
     naming: {},
@@ -76,6 +81,7 @@ function fileBackend(driver: CloudDriver, directory: string): TusBackend {
       await rm(join(directory, id), { force: true }).catch(() => undefined);
       await rm(join(directory, `${id}.json`), { force: true }).catch(() => undefined);
     },
+    expire: (storage, before) => expireFileUploads(storage, directory, before, (id) => datastore.forget(id)),
   };
 }
 
@@ -100,5 +106,6 @@ function s3Backend(driver: S3CloudDriver): TusBackend {
         .send(new DeleteObjectsCommand({ Bucket: driver.bucket, Delete: { Objects: [{ Key: id }, { Key: `${id}.info` }, { Key: `${id}.part` }], Quiet: true } }))
         .catch(() => undefined);
     },
+    expire: (storage, before) => expireS3Uploads(storage, driver, prefix, before),
   };
 }

@@ -23,6 +23,8 @@ import { parsePlainPath } from './cloud-path.js';
 import type { FusionCloudConfig } from './config.js';
 import type { CloudDriver } from './driver.js';
 import type { CloudFiles } from './files.js';
+import { isPlainPatch, servePatch } from './tus-patch.js';
+import type { TusAnswer, TusPatchOptions } from './tus-patch.js';
 import { tusBackendOf } from './tus-store.js';
 import type { TusBackend } from './tus-store.js';
 import { CLOUD_ERRORS } from './routes.js';
@@ -56,13 +58,25 @@ function decodeMetadata(header: string | undefined): Record<string, string> {
   return out;
 }
 
-function envelopeBody(error: unknown): { status_code: number; body: string } {
+function envelopeBody(error: unknown): TusAnswer {
   const mapped = mapError(error);
   return { status_code: mapped.status, body: JSON.stringify({ status: mapped.status, message: mapped.message, code: mapped.code }) };
 }
 
-/** Mounts the tus server under /api/cloud/uploads/ in `app`. */
-export async function mountTus(app: FastifyInstance, host: FusionHost, deps: TusDeps): Promise<void> {
+/** The answer to a failure of the tus endpoint: ours in the envelope, tus' own (plain text) rewritten into it. */
+function tusErrorAnswer(error: unknown): TusAnswer {
+  if (typeof error !== 'object' || error === null || !('status_code' in error)) return envelopeBody(error);
+  const { status_code, body } = error as { status_code: number; body?: string };
+  if (body?.startsWith('{')) return { status_code, body };
+  const message = body?.trim() || `upload refused (${status_code})`;
+  return { status_code, body: JSON.stringify({ status: status_code, message, code: status_code === 413 ? 'FUSION_ERR_CLOUD_TOO_LARGE' : status_code === 404 ? 'FUSION_ERR_CLOUD_NOT_FOUND' : 'FUSION_ERR_CLOUD_UPLOAD' }) };
+}
+
+/** Milliseconds a PATCH asked to give up its lock may go on writing (tus' default). */
+const LOCK_DRAIN_MS = 3000;
+
+/** Mounts the tus server under /api/cloud/uploads/ in `app`; returns its backend (the partial uploads, for their expiry). */
+export async function mountTus(app: FastifyInstance, host: FusionHost, deps: TusDeps): Promise<TusBackend> {
   const backend = tusBackendOf(deps.driver, deps.config);
   // Tus hooks get a web Request; on Node it carries the IncomingMessage we saw (srvx's runtime.node).
   const calls = new WeakMap<IncomingMessage, Call>();
@@ -73,35 +87,41 @@ export async function mountTus(app: FastifyInstance, host: FusionHost, deps: Tus
     return call;
   };
   const { AdvisoryTusLocker } = await import('./tus-locker.js');
+  const locker = new AdvisoryTusLocker(() => host.storage);
+  /** Commits a finished upload; its answer (the entry in the envelope) is the last PATCH's. */
+  const onFinish = async ({ request, who }: Call, upload: Upload): Promise<TusAnswer & { headers: Record<string, string> }> => {
+    try {
+      const entry = await finish(deps, backend, request, who, upload);
+      return { status_code: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 200, data: entry, count: Object.keys(entry).length }) };
+    } catch (error) {
+      throw envelopeBody(error);
+    } finally {
+      await backend.cleanup(upload.id);
+    }
+  };
   const tus: TusServer = new TusServer({
     path: PREFIX,
     relativeLocation: true,
     datastore: backend.datastore,
     ...backend.naming,
-    locker: new AdvisoryTusLocker(() => host.storage),
+    locker: locker.withoutDrain(),
+    lockDrainTimeout: LOCK_DRAIN_MS,
     maxSize: deps.config.maxFileBytes ?? undefined,
     async onUploadCreate(req, upload) {
       const { who } = callOf(req);
       return { metadata: { ...upload.metadata, fusion_owner: ownerOf(who) } };
     },
-    async onUploadFinish(req, upload) {
-      const { request, who } = callOf(req);
-      try {
-        const entry = await finish(deps, backend, request, who, upload);
-        return { status_code: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 200, data: entry, count: Object.keys(entry).length }) };
-      } catch (error) {
-        throw envelopeBody(error);
-      } finally {
-        await backend.cleanup(upload.id);
-      }
-    },
-    onResponseError(_req, error) {
-      if (error instanceof Error && !('status_code' in error)) return envelopeBody(error);
-      const { status_code, body } = error as { status_code: number; body: string };
-      if (body.startsWith('{')) return undefined;
-      const message = body.trim() || `upload refused (${status_code})`;
-      return { status_code, body: JSON.stringify({ status: status_code, message, code: status_code === 413 ? 'FUSION_ERR_CLOUD_TOO_LARGE' : status_code === 404 ? 'FUSION_ERR_CLOUD_NOT_FOUND' : 'FUSION_ERR_CLOUD_UPLOAD' }) };
-    },
+    onUploadFinish: (req, upload) => onFinish(callOf(req), upload),
+    onResponseError: (_req, error) => tusErrorAnswer(error),
+  });
+  const patchOptions = (call: Call): TusPatchOptions => ({
+    datastore: backend.datastore,
+    locker,
+    maxSize: deps.config.maxFileBytes ?? 0,
+    lockDrainTimeout: LOCK_DRAIN_MS,
+    expiration: deps.config.uploadExpiry * 1000,
+    onFinish: (upload) => onFinish(call, upload),
+    errorAnswer: tusErrorAnswer,
   });
 
   await app.register(async (scope) => {
@@ -109,9 +129,13 @@ export async function mountTus(app: FastifyInstance, host: FusionHost, deps: Tus
     scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
       const who = await deps.access.requestCaller(request, 'cloud_upload', '');
-      await authorizeTus(deps, backend, tus, request, who);
-      calls.set(request.raw, { request, who });
+      const id = await authorizeTus(deps, backend, tus, request, who);
       reply.hijack();
+      if (id !== null && isPlainPatch(request.raw)) {
+        await servePatch(patchOptions({ request, who }), request.raw, reply.raw, id);
+        return reply;
+      }
+      calls.set(request.raw, { request, who });
       await tus.handle(request.raw, reply.raw);
       return reply;
     };
@@ -119,6 +143,7 @@ export async function mountTus(app: FastifyInstance, host: FusionHost, deps: Tus
       scope.route({ method: TUS_METHODS, url, handler, exposeHeadRoute: false, schema: TUS_SCHEMA, config: { swaggerTransform: TUS_DOC } });
     }
   });
+  return backend;
 }
 
 const TUS_METHODS: HTTPMethods[] = ['POST', 'PATCH', 'HEAD', 'DELETE', 'OPTIONS'];
@@ -130,9 +155,12 @@ const TUS_DOC = openApiTransform({
   errors: [...CLOUD_ERRORS, 'FUSION_ERR_CLOUD_EXISTS', 'FUSION_ERR_CLOUD_TOO_LARGE', 'FUSION_ERR_CLOUD_QUOTA', 'FUSION_ERR_CLOUD_UPLOAD'],
 });
 
-/** Our checks before tus runs; throws FusionErrors the error handler answers in the envelope. */
-async function authorizeTus(deps: TusDeps, backend: TusBackend, tus: TusServer, request: FastifyRequest, who: RequestCaller): Promise<void> {
-  if (request.method === 'OPTIONS') return;
+/**
+ * Our checks before tus runs; throws FusionErrors the error handler answers in the envelope.
+ * Returns the store's id of the upload the request names (null for OPTIONS and creations).
+ */
+async function authorizeTus(deps: TusDeps, backend: TusBackend, tus: TusServer, request: FastifyRequest, who: RequestCaller): Promise<string | null> {
+  if (request.method === 'OPTIONS') return null;
   const rest = request.url.split('?')[0]!.slice(PREFIX.length).replace(/^\/+|\/+$/g, '');
   if (request.method === 'POST') {
     if (rest !== '') throw new FusionError('FUSION_ERR_METHOD_NOT_ALLOWED', 'create uploads with POST /api/cloud/uploads/');
@@ -144,18 +172,20 @@ async function authorizeTus(deps: TusDeps, backend: TusBackend, tus: TusServer, 
     if (metadata.path === undefined) throw new FusionError('FUSION_ERR_CLOUD_UPLOAD', 'Upload-Metadata: "path" (the cloud path of the file) is required');
     const path = parsePlainPath(metadata.path);
     await deps.files.checkWrite(request, who, path, { overwrite: metadata.overwrite === 'true', length: Number(lengthHeader) });
-    return;
+    return null;
   }
   if (!/^[0-9a-f]{32}$/.test(rest)) throw new FusionError('FUSION_ERR_CLOUD_NOT_FOUND', 'no such upload: create one with POST /api/cloud/uploads/');
+  const id = backend.idOf(rest);
   let upload: Upload;
   try {
-    upload = await tus.datastore.getUpload(backend.idOf(rest));
+    upload = await tus.datastore.getUpload(id);
   } catch {
     throw new FusionError('FUSION_ERR_CLOUD_NOT_FOUND', 'no such upload (finished, cancelled or never created): create one with POST /api/cloud/uploads/');
   }
   if (upload.metadata?.fusion_owner !== ownerOf(who)) {
     throw new FusionError(who.caller.kind === 'anonymous' ? 'FUSION_ERR_UNAUTHORIZED' : 'FUSION_ERR_FORBIDDEN', 'this upload belongs to another caller');
   }
+  return id;
 }
 
 /** Commits a finished upload as the file of its `path` metadata (checks again: things may have changed). */

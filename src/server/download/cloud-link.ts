@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
-import { FusionError } from '../../helper/errors.js';
+import { FusionError, isFusionError } from '../../helper/errors.js';
 import { baseName, parsePlainPath } from '../cloud/cloud-path.js';
 import { FusionCloudAPI } from '../cloud/impl.js';
 import type { FusionHost } from '../host.js';
@@ -41,21 +41,33 @@ function gone(path: string): FusionError {
 
 /**
  * The cloud file at `path` opened for a download answer, as `openForDownload` opens a local one:
- * size and ETag (the sha256, as `GET /api/cloud/file` sends it) from its stored entry, the range
- * `request` asks for, bytes from the driver when the answer starts.
+ * size and bytes of one version (the driver's open content: a descriptor, or the S3 object's ETag
+ * read with If-Match), its ETag the sha256 of its row when that row describes the version (as
+ * `GET /api/cloud/file` sends it; a weak one otherwise, which no If-Range matches), the range
+ * `request` asks for.
  */
 export async function openCloudForDownload(host: FusionHost, path: string, request: FastifyRequest): Promise<OpenedFile> {
   const cloud = cloudApiOf(host);
-  const entry = await cloud.entry(path);
-  if (entry === null || entry.type !== 'file') throw gone(path);
-  const etag = `"${entry.sha256 ?? ''}"`;
+  let opened: Awaited<ReturnType<FusionCloudAPI['openVersion']>>;
+  try {
+    opened = await cloud.openVersion(path);
+  } catch (error) {
+    if (isFusionError(error) && error.code === 'FUSION_ERR_CLOUD_NOT_FOUND') throw gone(path);
+    throw error;
+  }
+  const { content, entry } = opened;
+  if (entry === null || entry.type !== 'file') {
+    await content.close();
+    throw gone(path);
+  }
+  const etag = opened.etag ?? `W/"${content.size}"`;
   const range = ifRangeAllows(firstHeader(request.headers['if-range']), etag)
-    ? parseRange(firstHeader(request.headers.range), entry.size)
+    ? parseRange(firstHeader(request.headers.range), content.size)
     : ({ kind: 'full' } as const);
   const stream = (start: number, end: number): Readable =>
     Readable.from(
       (async function* () {
-        const body = await cloud.openFile(path, { start, end });
+        const body = await content.read({ start, end });
         try {
           yield* body as AsyncIterable<Buffer>;
         } finally {
@@ -64,5 +76,5 @@ export async function openCloudForDownload(host: FusionHost, path: string, reque
       })(),
       { objectMode: false },
     );
-  return { size: entry.size, etag, range, stream, close: async () => undefined };
+  return { size: content.size, etag, range, stream, close: () => content.close() };
 }

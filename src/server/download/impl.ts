@@ -10,7 +10,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Knex } from 'knex';
-import type { Identity } from '../../concept/index.js';
+import type { CloudLink, Identity } from '../../concept/index.js';
 import { PendingDownloadKey } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
 import { FusionAPI } from '../api.js';
@@ -34,13 +34,7 @@ export type FusionDownloadAPIOptions = Partial<FusionDownloadConfig>;
 /** The one answer for unknown, used, expired and mistyped keys: which of them is not revealed. */
 const NOT_FOUND_MESSAGE = 'download not found: the link was used already, has expired, or never existed; prepare a new one';
 
-/** What `POST /api/cloud/link/<path>` answers: the key, and the path of its GET. */
-export interface CloudLink {
-  guid: string;
-  token: string;
-  /** `/api/download/<guid>/<token>`. */
-  url: string;
-}
+export type { CloudLink };
 
 /** Options of `prepareCloud`. */
 export interface PrepareCloudOptions {

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'undici';
-import { countUploadedParts, describeS3, listKeys } from '../../helpers/s3-endpoint.js';
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { FusionCloudAPI } from '../../../src/server/cloud/impl.js';
+import { UPLOAD_EXPIRY_TASK } from '../../../src/server/cloud/upload-expiry.js';
+import { countUploadedParts, describeS3, listKeys, testS3Client } from '../../helpers/s3-endpoint.js';
 import { startS3Pair } from './harness.js';
 import type { CloudHarness, S3Pair } from './harness.js';
 
@@ -117,5 +120,39 @@ describeS3('cloud tus on S3 (radosgw)', (endpointOf) => {
       const done = await janeOnA.requestRaw('PATCH', location, { headers: { ...TUS, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, rawBody: Buffer.from('0123456789') });
       expect(await done.body.json()).toMatchObject({ data: { path: 'up/private.bin', size: 10 } });
     }, 60_000);
+
+    it('abandoned uploads expire: a sweep past cloud.upload_expiry aborts the multipart upload and deletes its objects, nothing else (singleton task)', async () => {
+      expect(a.server.server.tasks.find((t) => t.name === UPLOAD_EXPIRY_TASK)).toMatchObject({ singleton: true });
+      const janeOnA = (await a.server.login('jane')).client;
+      const metadata = `path ${Buffer.from('/up/abandoned.bin').toString('base64')}`;
+      const created = await janeOnA.requestRaw('POST', '/api/cloud/uploads/', { headers: { ...TUS, 'upload-length': String(20 * 1024 * 1024), 'upload-metadata': metadata } });
+      await created.body.dump();
+      const location = created.headers.location as string;
+      const sent = randomBytes(9 * 1024 * 1024);
+      const patched = await janeOnA.requestRaw('PATCH', location, {
+        headers: { ...TUS, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream', 'content-length': String(sent.length) },
+        rawBody: sent,
+      });
+      await patched.body.dump();
+      expect(patched.headers['upload-expires']).toBeDefined();
+      const multipart = async (): Promise<string[]> => {
+        const client = testS3Client(endpointOf());
+        try {
+          return ((await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: '.fusion-uploads/' }))).Uploads ?? []).map((u) => u.Key!);
+        } finally {
+          client.destroy();
+        }
+      };
+      expect(await multipart()).toHaveLength(1);
+      const filesBefore = await keys('up/');
+      const apiOnB = b.server.server.findApi(FusionCloudAPI)!;
+      expect(await apiOnB.expireUploads()).toBe(0);
+      expect((await keys('.fusion-uploads/')).length).toBeGreaterThan(0);
+      expect(await apiOnB.expireUploads(new Date(Date.now() + 25 * 3600 * 1000))).toBe(1);
+      expect(await multipart()).toEqual([]);
+      expect(await keys('.fusion-uploads/')).toEqual([]);
+      expect(await keys('up/')).toEqual(filesBefore);
+      await expect(janeOnA.requestRaw('HEAD', location, { headers: TUS })).rejects.toMatchObject({ status: 404 });
+    }, 120_000);
   });
 });

@@ -123,6 +123,64 @@ describeStorage('cloud tus uploads', (getStorage) => {
     expect(await readFile(join(cloud.root, 'up', 'lie.txt'), 'utf8')).toBe('0123456789');
   });
 
+  it('a PATCH without Content-Length that runs past the upload is refused (413) while it streams; the upload stays usable; answers carry tus headers', async () => {
+    const created = await create({ ...as('jane'), 'upload-length': '10', 'upload-metadata': metadata({ path: '/up/chunked.txt' }) });
+    const url = `${base()}${created.location}`;
+    const patch = (offset: number, chunks: string[]) =>
+      request(url, { method: 'PATCH', headers: { ...TUS, ...as('jane'), 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' }, body: Readable.from(chunks.map((c) => Buffer.from(c))) });
+    const first = await patch(0, ['01234']);
+    await first.body.dump();
+    expect(first.statusCode).toBe(204);
+    expect(first.headers).toMatchObject({ 'tus-resumable': '1.0.0', 'upload-offset': '5' });
+    const over = await patch(5, ['56789ABCDEF']);
+    expect(over.statusCode).toBe(413);
+    expect(over.headers['tus-resumable']).toBe('1.0.0');
+    expect(await over.body.json()).toMatchObject({ status: 413, code: 'FUSION_ERR_CLOUD_TOO_LARGE' });
+    const head = await request(url, { method: 'HEAD', headers: { ...TUS, ...as('jane') } });
+    await head.body.dump();
+    expect(head.headers['upload-offset']).toBe('5');
+    const last = await patch(5, ['567', '89']);
+    expect(last.statusCode).toBe(200);
+    expect(await last.body.json()).toMatchObject({ data: { path: 'up/chunked.txt', size: 10, sha256: createHash('sha256').update('0123456789').digest('hex') } });
+    expect(await readFile(join(cloud.root, 'up', 'chunked.txt'), 'utf8')).toBe('0123456789');
+  });
+
+  it('a PATCH asked for its lock by another request stops after the drain delay, keeping and syncing what it wrote', async () => {
+    const created = await create({ ...as('jane'), 'upload-length': '10', 'upload-metadata': metadata({ path: '/up/drained.txt' }) });
+    const url = `${base()}${created.location}`;
+    const id = created.location!.split('/').at(-1)!;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const slow = request(url, {
+      method: 'PATCH',
+      headers: { ...TUS, ...as('jane'), 'upload-offset': '0', 'content-type': 'application/offset+octet-stream', 'content-length': '10' },
+      body: Readable.from(
+        (async function* () {
+          yield Buffer.from('0123');
+          await released;
+        })(),
+      ),
+    }).then(
+      async (answer) => {
+        await answer.body.dump();
+        return answer.statusCode;
+      },
+      () => 0,
+    );
+    const file = join(cloud.root, '.fusion-uploads', id);
+    const deadline = Date.now() + 20_000;
+    while ((await readFile(file)).length < 4 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 20));
+    // The HEAD waits for the lock: the PATCH holding it is asked to let go and does after tus' 3 s drain.
+    const head = await request(url, { method: 'HEAD', headers: { ...TUS, ...as('jane') } });
+    await head.body.dump();
+    expect(head.statusCode).toBe(200);
+    expect(head.headers['upload-offset']).toBe('4');
+    release();
+    expect([0, 204]).toContain(await slow);
+    const rest = await request(url, { method: 'PATCH', headers: { ...TUS, ...as('jane'), 'upload-offset': '4', 'content-type': 'application/offset+octet-stream' }, body: '456789' });
+    expect(await rest.body.json()).toMatchObject({ data: { path: 'up/drained.txt', size: 10, sha256: createHash('sha256').update('0123456789').digest('hex') } });
+  }, 30_000);
+
   it('refuses in the envelope: no auth (401), no permission (403), another caller\'s upload (403), quota (413), bad metadata (400), unknown upload (404)', async () => {
     const meta = metadata({ path: '/up/x.bin' });
     expect(await create({ 'upload-length': '10', 'upload-metadata': meta })).toMatchObject({ status: 401, json: { code: 'FUSION_ERR_UNAUTHORIZED' } });
