@@ -1,7 +1,7 @@
 /**
  * What `fusion serve` (the built CLI) leaves unloaded at start: with a module hook that refuses
- * to resolve the OIDC libraries, the OpenAPI UI plugin and the pg driver, a `basic` server on
- * memory:// still starts and answers; the UI then fails on its first request (it is loaded
+ * to resolve the OIDC libraries, the OpenAPI UI plugin, the pg driver and proper-lockfile, a
+ * `basic` server on memory:// still starts and answers; the UI then fails on its first request (it is loaded
  * there), and an `oidc` server fails to start (its backend loads them): so the hook does bite.
  */
 import { spawn } from 'node:child_process';
@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-const BLOCKED = ['openid-client', 'jose', 'undici', '@fastify/swagger-ui', 'pg'];
+const BLOCKED = ['openid-client', 'jose', 'undici', '@fastify/swagger-ui', 'pg', 'proper-lockfile'];
 const START_MS = 120_000;
 /** Every child started, stopped by afterAll when a test ended early. */
 const children = new Set<ChildProcess>();
@@ -71,7 +71,7 @@ function serve(dir: string, configFile: string): Promise<Served> {
   });
 }
 
-describe('fusion serve leaves the OIDC libraries, the OpenAPI UI and pg unloaded until needed', () => {
+describe('fusion serve leaves the OIDC libraries, the OpenAPI UI, pg and proper-lockfile unloaded until needed', () => {
   let dir: string;
   beforeAll(async () => {
     if (!existsSync(CLI)) throw new Error('dist/ is missing: run npm run build first');
