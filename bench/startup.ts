@@ -1,11 +1,14 @@
 /**
  * `fusion serve` from spawn to its first answer, and what the process costs by then: the
- * embedded storages (memory://, pglite:// on a new and on an existing directory) against
+ * embedded storages (memory://, pglite:// on a new and on an existing directory; the first
+ * start on a machine, from the package's bundled dumps with an empty user cache, and without
+ * the bundle either, which runs initdb and the migrations) against
  * PostgreSQL and a bare fastify listen, each in a fresh child process, in the same run.
  * Columns: wall time to the first 200 of `GET /api/info`, the child's CPU time (user + system,
  * its own children's included) by then, its resident memory then and its peak (VmHWM). CPU time and memory do not depend
  * much on other load on the machine; wall time does.
- * Runs the built CLI (`dist/cli/main.js`): `npm run build` first.
+ * Runs the built CLI (`dist/cli/main.js`) with this checkout's `pglite-templates/`: `npm run
+ * build && node scripts/pglite-templates.mjs` first (`npm install` does both).
  * Run: `npm run bench -- startup [--rounds 3]`.
  */
 import { spawn } from 'node:child_process';
@@ -130,6 +133,9 @@ function serviceConfig(): Record<string, unknown> {
 export default async function main(args: string[]): Promise<void> {
   const { rounds = 3 } = benchOptions(args);
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
+  if (!existsSync(join(root, 'pglite-templates', 'manifest.json'))) {
+    console.error('pglite-templates/ is missing (node scripts/pglite-templates.mjs writes it): the "first start" rows will build the dumps');
+  }
   const dir = await mkdtemp(join(tmpdir(), 'fusion-bench-startup-'));
   const config = join(dir, 'config.yaml');
   await writeFile(config, JSON.stringify(serviceConfig()));
@@ -152,9 +158,22 @@ export default async function main(args: string[]): Promise<void> {
       prepare: () => dropSchema(schema),
     },
     {
-      name: 'fusion serve, memory://, no template cache',
+      name: 'fusion serve, memory://, no bundled dumps, empty user cache',
+      command: (port) => ({ ...serve(port, 'memory://', coldCache), env: { FUSION_PGLITE_CACHE: coldCache, FUSION_PGLITE_BUNDLED: 'off' } }),
+      prepare: () => rm(coldCache, { recursive: true, force: true }),
+    },
+    {
+      name: 'fusion serve, memory://, first start on a machine (bundled dumps, empty user cache)',
       command: (port) => serve(port, 'memory://', coldCache),
       prepare: () => rm(coldCache, { recursive: true, force: true }),
+    },
+    {
+      name: 'fusion serve, pglite:// new directory, first start on a machine',
+      command: (port) => serve(port, `pglite://${pgliteDir}`, coldCache),
+      prepare: async () => {
+        await rm(coldCache, { recursive: true, force: true });
+        await rm(pgliteDir, { recursive: true, force: true });
+      },
     },
     { name: 'fusion serve, memory://', command: (port) => serve(port, 'memory://', warmCache) },
     {

@@ -2,14 +2,14 @@
  * The OpenAPI document, built by @fastify/swagger from the route schemas (route() puts the
  * envelope in every response schema and, through route-openapi.ts, the errors each route can
  * answer); the named schemas are then moved to components.schemas. JSON at /api/openapi.json,
- * UI at /api/docs.
+ * UI at /api/docs (loaded on its first request: openapi-ui.ts).
  */
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import type { FusionConfig } from './config.js';
 import { FUSION_VERSION } from '../helper/version.js';
 import { hoistNamedSchemas } from './openapi-components.js';
+import { addLazyOpenApiUi } from './openapi-ui.js';
 
 /** Path of the OpenAPI document. */
 export const OPENAPI_PATH = '/api/openapi.json';
@@ -37,8 +37,9 @@ export function installOpenApi(fastify: FastifyInstance, config: FusionConfig): 
     },
     transformObject: (input) => ('openapiObject' in input ? hoistNamedSchemas(input.openapiObject as Record<string, unknown>) : input.swaggerObject),
   });
-  fastify.register(swaggerUi, { routePrefix: DOCS_PATH, staticCSP: true });
   fastify.register(async (app) => {
     app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => fastify.swagger());
+    // @fastify/swagger-ui is loaded on the UI's first request (openapi-ui.ts).
+    addLazyOpenApiUi(app, DOCS_PATH, ((options?: { yaml?: boolean }) => fastify.swagger(options as { yaml: true })) as FastifyInstance['swagger']);
   });
 }

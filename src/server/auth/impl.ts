@@ -77,15 +77,26 @@ export class FusionAuthAPI extends FusionAPI implements FusionAuthorizer {
     return this.#backend;
   }
 
-  /** Adds the routes, installs this API as the server's authorizer and the session-renewal hook. */
-  setup(app: FastifyInstance, server: FusionHost): void {
+  /**
+   * Adds the routes, installs this API as the server's authorizer and the session-renewal hook.
+   * Synchronous for a backend given in the options or created synchronously (`basic`); returns a
+   * promise when the backend's modules are imported first (`oidc`, `keycloak`): a subclass
+   * overriding setup() awaits `super.setup()` before using `backend`.
+   */
+  setup(app: FastifyInstance, server: FusionHost): void | Promise<void> {
     const config = this.#options.config ?? server.config.auth;
     if (config === undefined) {
       throw new FusionError('FUSION_ERR_CONFIG', "auth: FusionAuthAPI needs an 'auth' section in the config (or options.config)");
     }
+    const backend = this.#options.backend ?? createAuthBackend(config.backend);
+    if (backend instanceof Promise) return backend.then((created) => this.#setupWith(app, server, config, created));
+    return this.#setupWith(app, server, config, backend);
+  }
+
+  #setupWith(app: FastifyInstance, server: FusionHost, config: FusionAuthConfig, backend: FusionAuthBackend): void {
     this.#config = config;
     this.#server = server;
-    this.#backend = this.#options.backend ?? createAuthBackend(config.backend);
+    this.#backend = backend;
     this.#apiKeys = new ApiKeyMatcher(config.clients);
     const sessions = new SessionManager(() => server.storage, config.cookie);
     this.#sessions = sessions;

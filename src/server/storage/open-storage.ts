@@ -12,7 +12,6 @@ import { FUSION_MIGRATIONS, checkMigrations } from './migrations.js';
 import type { StorageMigration } from './migrations.js';
 import { createPglite } from './pglite-create.js';
 import type { CreatedPglite } from './pglite-create.js';
-import { lockPgliteDir } from './pglite-dir-lock.js';
 import { migratedTemplateKey } from './pglite-template.js';
 import { parseStorageUrl } from './storage-url.js';
 
@@ -63,6 +62,8 @@ export async function openStorage(url: string, options: OpenStorageOptions = {})
   }
   let release: (() => Promise<void>) | undefined;
   if (location.kind === 'pglite') {
+    // Imported here: memory:// and postgres:// never load proper-lockfile.
+    const { lockPgliteDir } = await import('./pglite-dir-lock.js');
     release = await lockPgliteDir(location.dir, {
       ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }),
       onCompromised: (error) => loggerOf(options)().error(`storage lock of ${location.display} compromised: ${error.message}`),

@@ -1,7 +1,8 @@
 /**
  * Creates the PGlite instance behind `memory://` and `pglite://DIR`: a new database is
- * extracted from a cached dump (pglite-template.ts) and writes the dumps missing; every
- * instance runs on a directory (NODEFS) with small shared buffers.
+ * extracted from a bundled (pglite-bundled.ts) or cached (pglite-template.ts) dump and writes
+ * the dumps missing to the cache; every instance runs on a directory (NODEFS) with small
+ * shared buffers.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import v8 from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
 import type { PGliteOptions } from '@electric-sql/pglite';
 import { PGLITE_START_PARAMS } from './pglite-params.js';
+import { pgliteBundledDir, readBundledTemplate } from './pglite-bundled.js';
 import { dropPgliteTemplate, pgliteCacheDir, readPgliteTemplate, savePgliteTemplate } from './pglite-template.js';
 import type { PgliteTemplateKind } from './pglite-template.js';
 import { buildInitdbDumpInChild } from './pglite-initdb.js';
@@ -64,11 +66,19 @@ export interface CreatedPglite {
   readonly cleanup?: () => Promise<void>;
 }
 
+/** Where createPglite looks for dumps: the user cache (also written) and the package's bundle (read only). */
+export interface PgliteDumpPlaces {
+  readonly cacheDir: string | undefined;
+  readonly bundledDir: string | undefined;
+}
+
 /**
  * Opens the PGlite database in `dir` (`memory://` when undefined), ready to query. A new one is
- * extracted from the dump of the same migrations when cached, else from the initdb dump, else
- * initdb runs (and its result is saved for the next ones). `migratedKey` is
- * migratedTemplateKey() of the storage; `cacheDir` defaults to pgliteCacheDir().
+ * extracted from the dump of the same migrations, else from the initdb dump, each looked for
+ * in the package's bundle (pglite-bundled.ts) first, then in the user cache; when neither has
+ * an initdb dump, initdb runs (and its result is saved in the cache for the next ones).
+ * `migratedKey` is migratedTemplateKey() of the storage; `where` defaults to pgliteCacheDir()
+ * and pgliteBundledDir() (undefined in it: no cache, no bundle).
  *
  * `memory://` is a database in a private scratch directory (pglite-scratch.ts, tmpfs when
  * there is one), removed by `cleanup`: in PGlite's in-memory file system the data directory
@@ -79,20 +89,25 @@ export async function createPglite(
   dir: string | undefined,
   migratedKey: string,
   logger: PgliteCreateLogger,
-  cacheDir = pgliteCacheDir(),
+  where: PgliteDumpPlaces = { cacheDir: pgliteCacheDir(), bundledDir: pgliteBundledDir() },
 ): Promise<CreatedPglite> {
-  if (dir !== undefined) return createInDir(dir, migratedKey, logger, cacheDir);
+  if (dir !== undefined) return createInDir(dir, migratedKey, logger, where);
   const scratch = await createScratchDir(logger);
   const cleanup = (): Promise<void> => scratch.remove();
   try {
-    return { ...(await createInDir(scratch.dir, migratedKey, logger, cacheDir)), cleanup };
+    return { ...(await createInDir(scratch.dir, migratedKey, logger, where)), cleanup };
   } catch (error) {
     await cleanup().catch(() => undefined);
     throw error;
   }
 }
 
-async function createInDir(dir: string, migratedKey: string, logger: PgliteCreateLogger, cacheDir: string | undefined): Promise<CreatedPglite> {
+async function createInDir(
+  dir: string,
+  migratedKey: string,
+  logger: PgliteCreateLogger,
+  { cacheDir, bundledDir }: PgliteDumpPlaces,
+): Promise<CreatedPglite> {
   if (existsSync(join(dir, 'PG_VERSION'))) return { pglite: await start({ dataDir: dir }) };
   const wasEmpty = (await readdir(dir).catch(() => [])).length === 0;
   const migrated: PgliteTemplateKind = { kind: 'migrated', key: migratedKey };
@@ -105,22 +120,30 @@ async function createInDir(dir: string, migratedKey: string, logger: PgliteCreat
     }
   };
   for (const template of [migrated, { kind: 'initdb' } as const]) {
-    let dump = await readPgliteTemplate(template, cacheDir);
-    if (dump === undefined && template.kind === 'initdb' && cacheDir !== undefined && (await buildInitdbDumpInChild(cacheDir, liftoffOnly(), logger))) {
-      dump = await readPgliteTemplate(template, cacheDir);
-    }
-    if (dump === undefined) continue;
-    try {
-      await extractPgliteDump(dump, dir);
-      const pglite = await start({ dataDir: dir });
-      return template.kind === 'migrated' ? { pglite } : { pglite, afterFirstMigration: save(pglite, migrated) };
-    } catch (error) {
-      // A damaged or foreign dump: forget it and try the next way, on a clean directory.
-      logger.warn(`the cached PGlite ${template.kind} dump did not load (${(error as Error).message}): trying without it`);
-      await dropPgliteTemplate(template, cacheDir).catch(() => undefined);
-      if (!wasEmpty) throw error;
-      await rm(dir, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true });
+    for (const source of ['bundled', 'cache'] as const) {
+      let dump: Buffer | undefined;
+      if (source === 'bundled') {
+        dump = await readBundledTemplate(template, bundledDir, (reason) => logger.debug(reason));
+      } else {
+        dump = await readPgliteTemplate(template, cacheDir);
+        if (dump === undefined && template.kind === 'initdb' && cacheDir !== undefined && (await buildInitdbDumpInChild(cacheDir, liftoffOnly(), logger))) {
+          dump = await readPgliteTemplate(template, cacheDir);
+        }
+      }
+      if (dump === undefined) continue;
+      try {
+        await extractPgliteDump(dump, dir);
+        const pglite = await start({ dataDir: dir });
+        logger.debug(`started PGlite from the ${source === 'bundled' ? 'bundled' : 'cached'} ${template.kind} dump`);
+        return template.kind === 'migrated' ? { pglite } : { pglite, afterFirstMigration: save(pglite, migrated) };
+      } catch (error) {
+        // A damaged or foreign dump: forget it (the bundle is read-only) and try the next way, on a clean directory.
+        logger.warn(`the ${source === 'bundled' ? 'bundled' : 'cached'} PGlite ${template.kind} dump did not load (${(error as Error).message}): trying without it`);
+        if (source === 'cache') await dropPgliteTemplate(template, cacheDir).catch(() => undefined);
+        if (!wasEmpty) throw error;
+        await rm(dir, { recursive: true, force: true });
+        await mkdir(dir, { recursive: true });
+      }
     }
   }
   const pglite = await start({ dataDir: dir });

@@ -41,7 +41,7 @@ export function pgliteCacheDir(env: NodeJS.ProcessEnv = process.env): string | u
 let versionKey: string | undefined;
 
 /** The installed PGlite's version: a dump is only loaded by the PGlite that made it. */
-function pgliteVersion(): string {
+export function pgliteVersion(): string {
   if (versionKey === undefined) {
     // The package's exports hide package.json; its main file sits in dist/, next to it.
     const main = createRequire(import.meta.url).resolve('@electric-sql/pglite');
@@ -58,7 +58,8 @@ export function migratedTemplateKey(migrations: readonly StorageMigration[], sch
   return hash.digest('hex').slice(0, 16);
 }
 
-function templateName(template: PgliteTemplateKind): string {
+/** The file name of `template`'s dump (it names the PGlite version and, for a migrated one, its key). */
+export function templateName(template: PgliteTemplateKind): string {
   return template.kind === 'initdb' ? `${PREFIX}${pgliteVersion()}-initdb.tgz` : `${PREFIX}${pgliteVersion()}-migrated-${template.key}.tgz`;
 }
 

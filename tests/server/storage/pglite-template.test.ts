@@ -28,16 +28,21 @@ describe('PGlite dumps for new embedded databases', () => {
   let tmp: string;
   let cache: string;
   const previous = process.env.FUSION_PGLITE_CACHE;
+  const previousBundled = process.env.FUSION_PGLITE_BUNDLED;
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'fusion-pglite-template-'));
     cache = join(tmp, 'cache');
     process.env.FUSION_PGLITE_CACHE = cache;
+    // The user cache alone (the package's bundle, pglite-bundled.test.ts, would serve the initdb dump).
+    process.env.FUSION_PGLITE_BUNDLED = 'off';
   });
 
   afterAll(async () => {
     if (previous === undefined) delete process.env.FUSION_PGLITE_CACHE;
     else process.env.FUSION_PGLITE_CACHE = previous;
+    if (previousBundled === undefined) delete process.env.FUSION_PGLITE_BUNDLED;
+    else process.env.FUSION_PGLITE_BUNDLED = previousBundled;
     await rm(tmp, { recursive: true, force: true });
   });
 

@@ -5,14 +5,14 @@
 import type { ConfigReader } from '../../../helper/config.js';
 import type { FusionAuthBackend } from './backend.js';
 import { basicAuthBackendFactory } from './basic.js';
-import { oidcAuthBackendFactory } from './oidc.js';
+import { lazyOidcAuthBackendFactory } from './oidc-factory.js';
 
 /** How to build one strategy's backend: parse its config section, then create it. */
 export interface AuthBackendFactory<O = unknown> {
   /** Reads `auth.backend.<strategy>` (an empty reader when absent); throws ConfigError. */
   parseConfig(reader: ConfigReader): O;
-  /** Builds the backend from the parsed options. */
-  create(options: O): FusionAuthBackend;
+  /** Builds the backend from the parsed options (a promise of it when the backend's modules are imported on demand). */
+  create(options: O): FusionAuthBackend | Promise<FusionAuthBackend>;
 }
 
 const factories = new Map<string, AuthBackendFactory>();
@@ -44,8 +44,11 @@ export function parseAuthBackendConfig(reader: ConfigReader): { strategy: string
   return { strategy, options: factory.parseConfig(reader.section(strategy)) };
 }
 
-/** Builds the backend `config` names, with the options parsed by its factory. */
-export function createAuthBackend(config: { strategy: string; options: unknown }): FusionAuthBackend {
+/**
+ * Builds the backend `config` names, with the options parsed by its factory: the backend itself
+ * when the factory creates it synchronously (`basic`), else a promise of it (`oidc`, `keycloak`).
+ */
+export function createAuthBackend(config: { strategy: string; options: unknown }): FusionAuthBackend | Promise<FusionAuthBackend> {
   const factory = factories.get(config.strategy);
   if (factory === undefined) {
     throw new TypeError(`createAuthBackend: no backend registered for strategy ${JSON.stringify(config.strategy)}`);
@@ -54,5 +57,6 @@ export function createAuthBackend(config: { strategy: string; options: unknown }
 }
 
 registerAuthBackend('basic', basicAuthBackendFactory);
-registerAuthBackend('oidc', oidcAuthBackendFactory('oidc'));
-registerAuthBackend('keycloak', oidcAuthBackendFactory('keycloak'));
+// Imported only when created (oidc-factory.ts): a basic server never loads the OIDC libraries.
+registerAuthBackend('oidc', lazyOidcAuthBackendFactory('oidc'));
+registerAuthBackend('keycloak', lazyOidcAuthBackendFactory('keycloak'));

@@ -52,7 +52,10 @@ describe('OIDC backend config', () => {
       introspection: false,
       tls: { rejectUnauthorized: true },
     });
-    const backend = createAuthBackend(config);
+    // The OIDC modules are imported on creation: a promise of the backend.
+    const created = createAuthBackend(config);
+    expect(created).toBeInstanceOf(Promise);
+    const backend = (await created) as OidcAuthBackend;
     expect(backend).toBeInstanceOf(OidcAuthBackend);
     expect(backend.strategy).toBe('keycloak');
     expect((await backend.info()).toJSON()).toEqual({
