@@ -80,6 +80,8 @@ export class CloudFiles {
     await this.#access.require(request, who, 'CREATE_SUB_DIRECTORY', parent);
     return this.#host.storage.withAdvisoryLock(lockKey(dir.path), async () => {
       await this.#directory(parent);
+      // A file there (or a directory): refused before the driver is asked to make anything.
+      if ((await selectEntry(this.#knex, dir.path)) !== null) throw new FusionError('FUSION_ERR_CLOUD_EXISTS', `/${dir.path} exists already`);
       const creator = who.caller.kind === 'anonymous' ? null : who.caller.username;
       const now = new Date();
       await this.#driver.makeDirectory(dir.path);
