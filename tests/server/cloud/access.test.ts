@@ -71,6 +71,19 @@ describeStorage('cloud access rules through the routes', (getStorage) => {
     expect(await cloud.service.roles('/shared')).toHaveLength(1);
   });
 
+  it('a caller who may not write learns nothing of what is there: 403 for an existing file or directory, not 409', async () => {
+    const tus = { 'tus-resumable': '1.0.0', 'upload-length': '1' };
+    for (const [path, overwrite] of [['/shared/inner/f.txt', false], ['/shared/inner/f.txt', true], ['/shared/inner', false], ['/shared/inner/none.txt', false]] as const) {
+      await expect(cloud.eve.upload(Readable.from([Buffer.from('x')]), path, { overwrite })).rejects.toMatchObject({ status: 403, code: 'FUSION_ERR_FORBIDDEN' });
+      const metadata = `path ${Buffer.from(path).toString('base64')}${overwrite ? `,overwrite ${Buffer.from('true').toString('base64')}` : ''}`;
+      const eve = (await cloud.server.login('eve')).client;
+      await expect(eve.requestRaw('POST', '/api/cloud/uploads/', { headers: { ...tus, 'upload-metadata': metadata } })).rejects.toMatchObject({ status: 403 });
+    }
+    // Jane, who may write there, is told.
+    await expect(cloud.jane.upload(Readable.from([Buffer.from('x')]), '/shared/inner/f.txt')).rejects.toMatchObject({ status: 409, code: 'FUSION_ERR_CLOUD_EXISTS' });
+    expect((await cloud.jane.list('/shared/inner')).map((e) => e.name)).toEqual(['f.txt', 'g.txt']);
+  });
+
   it('the public API decides as the routes do and its assignments are the routes\' assignments', async () => {
     const mike = new Identity({ username: 'mike', groups: ['staff'] });
     expect(await api.effectivePermissions(mike, '/shared/inner/f.txt')).toMatchObject({ role: 'member', inherited_from: null });
