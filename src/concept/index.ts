@@ -28,6 +28,7 @@ export { PendingDownloadKey } from './pending-download-key.js';
 export type { CloudEntry } from './cloud-entry.js';
 export { CLOUD_PERMISSIONS } from './cloud-access.js';
 export type { CloudPermission, CloudPermissionsInfo, CloudRoleAssignment, CloudLink } from './cloud-access.js';
+export type { RpcCall, RpcCodecName, RpcConnectionInfo, RpcItemOf, RpcParamsOf, RpcResultOf } from './rpc-types.js';
 export { AnalyzerInfo } from './analyzer-info.js';
 export { ANALYSIS_TRANSITIONS, Analysis, AnalysisPriority, AnalysisStatus, isLegalTransition } from './analysis.js';
 export { fusionSerializer, registerConcept } from './serializer.js';

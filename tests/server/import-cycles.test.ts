@@ -1,7 +1,7 @@
-/** The source tree has no import cycle (type-only imports included): APIs depend on host.ts, not on the server. */
+/** The source tree has no import cycle (type-only imports included) and the client layer never reaches server code: APIs depend on host.ts, not on the server. */
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../src', import.meta.url));
@@ -66,10 +66,51 @@ function cycles(graph: Map<string, string[]>): string[][] {
   return found;
 }
 
+/** For each start, the first import chain (start, ..., target) that reaches a file `isTarget` accepts. */
+function reachedFrom(graph: Map<string, string[]>, starts: readonly string[], isTarget: (file: string) => boolean): string[][] {
+  const chains: string[][] = [];
+  for (const start of starts) {
+    const from = new Map<string, string | null>([[start, null]]);
+    const queue = [start];
+    let hit: string | undefined;
+    while (queue.length > 0 && hit === undefined) {
+      const node = queue.shift()!;
+      for (const next of graph.get(node) ?? []) {
+        if (from.has(next)) continue;
+        from.set(next, node);
+        if (isTarget(next)) {
+          hit = next;
+          break;
+        }
+        queue.push(next);
+      }
+    }
+    if (hit === undefined) continue;
+    const chain: string[] = [];
+    for (let node: string | null | undefined = hit; node != null; node = from.get(node)) chain.unshift(node);
+    chains.push(chain);
+  }
+  return chains;
+}
+
 describe('import structure', () => {
   it('finds a cycle when there is one (the checker works)', () => {
     const graph = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]);
     expect(cycles(graph)).toEqual([['c', 'b', 'a']]);
+  });
+
+  it('finds what a layer reaches, through other files (the checker works)', () => {
+    const graph = new Map([['client/a', ['helper/b']], ['helper/b', ['server/c']], ['server/c', []], ['client/d', ['concept/e']], ['concept/e', []]]);
+    expect(reachedFrom(graph, ['client/a', 'client/d'], (file) => file.startsWith('server/'))).toEqual([['client/a', 'helper/b', 'server/c']]);
+  });
+
+  it('no file under src/client reaches src/server, directly or through other files (type-only imports included)', () => {
+    const graph = importGraph(sourceFiles(ROOT));
+    const server = join(ROOT, 'server') + sep;
+    const clientFiles = [...graph.keys()].filter((file) => file.startsWith(join(ROOT, 'client') + sep));
+    expect(clientFiles.length).toBeGreaterThan(10);
+    const found = reachedFrom(graph, clientFiles, (file) => file.startsWith(server)).map((chain) => chain.map((file) => relative(ROOT, file)));
+    expect(found).toEqual([]);
   });
 
   it('src has no import cycle', () => {

@@ -17,7 +17,7 @@ import type { RawData } from 'ws';
 import { fusionSerializer } from '../../concept/serializer.js';
 import { DeadlineSweep } from '../../helper/deadline-sweep.js';
 import { currentTraceCarrier, extractTraceContext, fusionTracer, recordSpanError, traceCarrierOf, withSpan } from '../../helper/telemetry.js';
-import type { RpcCall, RpcItemOf, RpcParamsOf, RpcResultOf } from '../../server/rpc/define.js';
+import type { RpcCall, RpcItemOf, RpcParamsOf, RpcResultOf } from '../../concept/rpc-types.js';
 import { FusionClientError } from '../errors.js';
 
 /** Any method table (the untyped default: every name, object params, unknown results). */

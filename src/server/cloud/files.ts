@@ -80,6 +80,8 @@ export class CloudFiles {
     await this.#access.require(request, who, 'CREATE_SUB_DIRECTORY', parent);
     return this.#host.storage.withAdvisoryLock(lockKey(dir.path), async () => {
       await this.#directory(parent);
+      // A file there (or a directory): refused before the driver is asked to make anything.
+      if ((await selectEntry(this.#knex, dir.path)) !== null) throw new FusionError('FUSION_ERR_CLOUD_EXISTS', `/${dir.path} exists already`);
       const creator = who.caller.kind === 'anonymous' ? null : who.caller.username;
       const now = new Date();
       await this.#driver.makeDirectory(dir.path);
@@ -181,12 +183,13 @@ export class CloudFiles {
     if (file.path === '') throw new FusionError('FUSION_ERR_CLOUD_PATH', 'bad cloud path: the root is a directory, not a file');
     await this.#driver.confine(file.path);
     const existing = await selectEntry(this.#knex, file.path);
+    // Permission first: a caller who may not write here learns nothing of what is there (403, not 409).
+    if (existing !== null && options.overwrite) await this.#access.require(request, who, 'WRITE_FILE', file.path);
+    else await this.#access.require(request, who, 'CREATE_FILE', parentOf(file).path);
     if (existing?.type === 'directory') throw new FusionError('FUSION_ERR_CLOUD_EXISTS', `/${file.path} is a directory`);
     if (existing !== null && !options.overwrite) {
       throw new FusionError('FUSION_ERR_CLOUD_EXISTS', `/${file.path} exists already: pass overwrite=true to replace it`);
     }
-    if (existing !== null) await this.#access.require(request, who, 'WRITE_FILE', file.path);
-    else await this.#access.require(request, who, 'CREATE_FILE', parentOf(file).path);
     await this.#directory(parentOf(file).path);
     const budget = await this.#budget(who, file.path, existing);
     if (options.length !== undefined) this.#checkFits(options.length, budget, who);

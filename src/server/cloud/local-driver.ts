@@ -71,7 +71,9 @@ export class LocalCloudDriver implements CloudDriver {
         if (real !== root && !real.startsWith(root + sep)) throw escapes();
         return;
       } catch (error) {
-        if ((error as { code?: string }).code !== 'ENOENT' || candidate === root) throw error;
+        // Missing, or below a file (ENOTDIR): what exists of it is an ancestor.
+        const code = (error as { code?: string }).code;
+        if ((code !== 'ENOENT' && code !== 'ENOTDIR') || candidate === root) throw error;
         candidate = dirname(candidate);
       }
     }

@@ -60,7 +60,7 @@ class NoCache<T> implements KvStore<T> {
 
 /** The tus backend of `driver`. */
 export function tusBackendOf(driver: CloudDriver, config: FusionCloudConfig): TusBackend {
-  return driver instanceof S3CloudDriver ? s3Backend(driver) : fileBackend(driver, config.uploadDir ?? join(config.root, UPLOADS), config.uploadExpiry);
+  return driver instanceof S3CloudDriver ? s3Backend(driver, config.uploadExpiry) : fileBackend(driver, config.uploadDir ?? join(config.root, UPLOADS), config.uploadExpiry);
 }
 
 function fileBackend(driver: CloudDriver, directory: string, expirySeconds: number): TusBackend {
@@ -85,9 +85,16 @@ function fileBackend(driver: CloudDriver, directory: string, expirySeconds: numb
   };
 }
 
-function s3Backend(driver: S3CloudDriver): TusBackend {
+function s3Backend(driver: S3CloudDriver, expirySeconds: number): TusBackend {
   const prefix = `${driver.keyOf(UPLOADS)}/`;
-  const datastore = new S3Store({ s3ClientConfig: { bucket: driver.bucket, ...s3ClientConfigOf(driver.config) }, cache: new NoCache() });
+  // As for the file store: tus' HEAD answers 410 and Upload-Expires from the store's expiration.
+  // No expiration tags on the objects: tus-expiry.ts removes expired uploads, not a bucket lifecycle rule.
+  const datastore = new S3Store({
+    s3ClientConfig: { bucket: driver.bucket, ...s3ClientConfigOf(driver.config) },
+    cache: new NoCache(),
+    expirationPeriodInMilliseconds: expirySeconds * 1000,
+    useTags: false,
+  });
   return {
     datastore,
     naming: {

@@ -129,6 +129,11 @@ export async function mountTus(app: FastifyInstance, host: FusionHost, deps: Tus
     scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
       const who = await deps.access.requestCaller(request, 'cloud_upload', '');
+      if (request.method !== 'OPTIONS' && request.headers['tus-resumable'] !== TUS_VERSION) {
+        // tus answers this one itself in plain text: in the envelope instead, with tus' status.
+        const message = `Tus-Resumable: ${TUS_VERSION} is required (the only version served)`;
+        return reply.code(412).header('tus-resumable', TUS_VERSION).header('tus-version', TUS_VERSION).send({ status: 412, message, code: 'FUSION_ERR_CLOUD_UPLOAD' });
+      }
       const id = await authorizeTus(deps, backend, tus, request, who);
       reply.hijack();
       if (id !== null && isPlainPatch(request.raw)) {
@@ -146,6 +151,8 @@ export async function mountTus(app: FastifyInstance, host: FusionHost, deps: Tus
   return backend;
 }
 
+/** The tus protocol version served. */
+const TUS_VERSION = '1.0.0';
 const TUS_METHODS: HTTPMethods[] = ['POST', 'PATCH', 'HEAD', 'DELETE', 'OPTIONS'];
 const TUS_SCHEMA = { summary: 'Resumable uploads (tus 1.0.0: creation, termination); see docs/cloud.md', tags: ['cloud'] };
 const TUS_DOC = openApiTransform({
@@ -170,6 +177,9 @@ async function authorizeTus(deps: TusDeps, backend: TusBackend, tus: TusServer, 
     }
     const metadata = decodeMetadata(request.headers['upload-metadata'] as string | undefined);
     if (metadata.path === undefined) throw new FusionError('FUSION_ERR_CLOUD_UPLOAD', 'Upload-Metadata: "path" (the cloud path of the file) is required');
+    if (metadata.overwrite !== undefined && metadata.overwrite !== 'true' && metadata.overwrite !== 'false') {
+      throw new FusionError('FUSION_ERR_CLOUD_UPLOAD', `Upload-Metadata: "overwrite" must be true or false, not ${JSON.stringify(metadata.overwrite.slice(0, 40))}`);
+    }
     const path = parsePlainPath(metadata.path);
     await deps.files.checkWrite(request, who, path, { overwrite: metadata.overwrite === 'true', length: Number(lengthHeader) });
     return null;

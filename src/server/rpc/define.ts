@@ -4,34 +4,10 @@
  * `new FusionRpcClient<MyRpc>(...)` on the client (`import type`: no server code is loaded)
  * checks method names, params and results at compile time.
  */
-import type { Identity } from '../../concept/index.js';
+import type { RpcCall } from '../../concept/rpc-types.js';
 import type { JsonSchema } from '../envelope.js';
 
-/** What a method handler receives. */
-export interface RpcCall<P = unknown> {
-  /** The caller. */
-  readonly identity: Identity;
-  /** The caller's connection. */
-  readonly connection: RpcConnectionInfo;
-  /** Fires on `rpc.cancel`, on the call timeout, when the connection closes and at shutdown. */
-  readonly signal: AbortSignal;
-  /** The validated params. */
-  readonly params: P;
-}
-
-/** What methods and hooks know of a connection. */
-export interface RpcConnectionInfo {
-  readonly id: string;
-  readonly identity: Identity;
-  /** From `rpc.hello` (null before it). */
-  readonly clientType: string | null;
-  /** `json` or `superjson`. */
-  readonly codec: RpcCodecName;
-  readonly remoteAddress: string;
-}
-
-/** Codecs of params and results. */
-export type RpcCodecName = 'json' | 'superjson';
+export type { RpcCall, RpcCodecName, RpcConnectionInfo, RpcItemOf, RpcParamsOf, RpcResultOf } from '../../concept/rpc-types.js';
 
 /** A class with fromJSON (a Concept class): params are decoded with it, its errors name the field. */
 export interface RpcParamsClass<P = unknown> {
@@ -67,16 +43,3 @@ export type RpcDefinitions = Record<string, RpcMethodDefinition<never, unknown>>
 export function defineRpc<const D extends RpcDefinitions>(definitions: D): D {
   return definitions;
 }
-
-/** The params type of method `K` of `D`. */
-export type RpcParamsOf<D, K extends keyof D> = D[K] extends { handler: (call: RpcCall<infer P>) => unknown } ? P : unknown;
-
-/** The raw return type of method `K` of `D`. */
-type RpcReturnOf<D, K extends keyof D> = D[K] extends { handler: (call: never) => infer R } ? R : unknown;
-
-/** The final result of method `K` (a generator's return value for a stream). */
-export type RpcResultOf<D, K extends keyof D> =
-  RpcReturnOf<D, K> extends AsyncGenerator<unknown, infer F, unknown> ? F : Awaited<RpcReturnOf<D, K>>;
-
-/** The items a streaming method `K` yields (never for a plain method). */
-export type RpcItemOf<D, K extends keyof D> = RpcReturnOf<D, K> extends AsyncGenerator<infer Y, unknown, unknown> ? Y : never;

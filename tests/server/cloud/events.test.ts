@@ -26,12 +26,18 @@ describe('cloud events (event API mounted)', () => {
     await cloud.service.upload(Readable.from([Buffer.from('v1')]), `/${guid}/f.txt`);
     await cloud.service.upload(Readable.from([Buffer.from('v2')]), `/${guid}/f.txt`, { overwrite: true });
     await cloud.service.delete(`/${guid}/f.txt`);
+    await cloud.service.createDirectory(`/${guid}/sub`);
+    await cloud.service.upload(Readable.from([Buffer.from('by tus')]), `/${guid}/sub/t.txt`, { resumable: true, length: 6 });
+    await cloud.service.deleteDirectory(`/${guid}/sub`, { recursive: true });
     const cloudEvents = (await categories(guid)).filter((event) => event.category.startsWith('cloud_'));
     expect(cloudEvents).toEqual([
       { category: 'cloud_create', path: `/${guid}` },
       { category: 'cloud_create', path: `/${guid}/f.txt` },
       { category: 'cloud_write', path: `/${guid}/f.txt` },
       { category: 'cloud_delete', path: `/${guid}/f.txt` },
+      { category: 'cloud_create', path: `/${guid}/sub` },
+      { category: 'cloud_create', path: `/${guid}/sub/t.txt` },
+      { category: 'cloud_delete', path: `/${guid}/sub` },
     ]);
   });
 

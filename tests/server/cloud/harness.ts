@@ -104,8 +104,8 @@ export interface S3Pair {
   close(): Promise<void>;
 }
 
-/** Starts instances A and B on a fresh PostgreSQL schema and the S3 `bucket` at `endpoint`. */
-export async function startS3Pair(endpoint: string, bucket: string, config: Record<string, unknown> = {}): Promise<S3Pair> {
+/** Starts instances A and B on a fresh PostgreSQL schema and the S3 `bucket` at `endpoint` (`cloud`: more keys of the cloud section). */
+export async function startS3Pair(endpoint: string, bucket: string, config: Record<string, unknown> = {}, extraCloud: Record<string, unknown> = {}): Promise<S3Pair> {
   const storageA = await freshStorage('postgres');
   const opened: { close(): Promise<void> }[] = [storageA];
   const close = async (): Promise<void> => {
@@ -114,7 +114,7 @@ export async function startS3Pair(endpoint: string, bucket: string, config: Reco
   try {
     const storageB = await openStorage(TEST_PG_URL, { schema: storageA.schema! });
     opened.push(storageB);
-    const cloud = { driver: 's3', s3: { endpoint, bucket, ...S3_TEST_KEYS } };
+    const cloud = { ...extraCloud, driver: 's3', s3: { endpoint, bucket, ...S3_TEST_KEYS } };
     const a = await startCloud({ storage: storageA, cloud, config });
     opened.push(a);
     const b = await startCloud({ storage: storageB, cloud, config });
