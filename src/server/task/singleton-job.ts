@@ -150,6 +150,11 @@ export class SingletonJobs {
         const [job] = await boss.fetch<TurnJob>(queue, { batchSize: 1 });
         if (!job) continue;
         const data = isTurn(job.data) ? job.data : { due: 0, holder: null };
+        if (signal.aborted) {
+          // Stopping: give the job back to whoever comes next.
+          await this.#handOver(task, job.id, { releasedBy: instance }, { due: data.due, holder: data.holder === instance ? null : data.holder });
+          break;
+        }
         if (job.id !== live.id || clock.now() < data.due) {
           // Not the job looked at, or not due yet: send it back with me as its holder.
           await this.#handOver(task, job.id, { handedTo: instance }, { due: data.due, holder: instance });
