@@ -11,13 +11,13 @@ import { EventEmitter } from 'node:events';
 import { readdir } from 'node:fs/promises';
 import type { Knex } from 'knex';
 import type PgBoss from 'pg-boss';
-import type { Analysis, Case } from '../../concept/index.js';
+import type { Analysis, AnalysisStatus, Case } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
 import { createZip } from '../../helper/zip.js';
 import { acquireBoss, bossSchema, ensureQueue } from '../task/boss.js';
 import type { BossLease } from '../task/boss.js';
 import { systemClock } from '../task/clock.js';
-import { ANALYSIS_TABLE, analysisOf, applyTransition, readAnalysisRow } from './analysis-rows.js';
+import { ANALYSIS_TABLE, analysisOf, applyTransition, readAnalysisRow, transitionIf } from './analysis-rows.js';
 import type { AnalysisHost, AnalysisRow } from './analysis-rows.js';
 import type { FusionAnalyzer } from './analyzer.js';
 import { defineAnalyzer } from './analyzer.js';
@@ -191,15 +191,14 @@ export class FusionAnalyzerPool extends EventEmitter<AnalyzerPoolEvents> {
 
   /** Claims the analysis of `job` (queued → extracting) unless the job is stale, then runs it. */
   async #handle(job: PgBoss.Job<AnalysisJob>): Promise<void> {
-    const { storage } = this.#host;
     const caseGuid = job.data.case_guid;
     const caseObj = await this.#host.loadCase(caseGuid);
     const leaseUntil = (): Date => new Date(Date.now() + this.#config.lease * 1000);
-    const claimed = await storage.transaction(async (tx) => {
-      const trx = tx.knex as Knex.Transaction;
-      const row = await readAnalysisRow(trx, caseGuid, this.name, true);
-      if (!row || row.status !== 'queued' || row.job_id !== job.id) return null;
-      return applyTransition(this.#host, trx, caseObj, row, 'extracting', { columns: { attempts: row.attempts + 1, owner: this.#owner, lease_until: leaseUntil() } });
+    // queued → extracting for the job the row names only (one compare-and-set statement).
+    const claimed = await transitionIf(this.#host, caseObj, { case_guid: caseGuid, analyzer: this.name }, 'queued', 'extracting', {
+      where: { job_id: job.id },
+      countAttempt: true,
+      columns: { owner: this.#owner, lease_until: leaseUntil() },
     });
     if (claimed === null) return; // a stale job: its analysis was queued again or recovered
     this.emit('claimed', caseGuid);
@@ -237,8 +236,9 @@ export class FusionAnalyzerPool extends EventEmitter<AnalyzerPoolEvents> {
       deadline: Date.now() + this.#settings.timeout * 1000,
     });
     await context.log(`analysis ${this.name} of case ${caseGuid}: attempt ${claimed.attempts} on ${this.#owner}`);
+    const reached = { status: claimed.status };
     try {
-      await Promise.race([this.#steps(claimed, caseObj, context), rejectOnAbort(signal)]);
+      await Promise.race([this.#steps(claimed, caseObj, context, reached), rejectOnAbort(signal)]);
       outcome = { status: 'success' };
       await context.log('success');
     } catch (error) {
@@ -254,34 +254,36 @@ export class FusionAnalyzerPool extends EventEmitter<AnalyzerPoolEvents> {
       clearTimeout(timer);
       clearInterval(heartbeat);
     }
-    const ended = await storage.transaction(async (tx) => {
-      const trx = tx.knex as Knex.Transaction;
-      const row = await readAnalysisRow(trx, caseGuid, this.name, true);
-      if (!row || row.owner !== this.#owner || !['extracting', 'processing'].includes(row.status)) return null; // recovered meanwhile
-      const release = { owner: null, lease_until: null };
-      if (outcome.status === 'interrupted') {
+    const release = { owner: null, lease_until: null };
+    let ended: AnalysisRow | null = null;
+    if (outcome.status === 'interrupted') {
+      await storage.transaction(async (tx) => {
+        const trx = tx.knex as Knex.Transaction;
+        const row = await readAnalysisRow(trx, caseGuid, this.name, true);
+        if (!row || row.owner !== this.#owner || !['extracting', 'processing'].includes(row.status)) return; // recovered meanwhile
         const pending = await applyTransition(this.#host, trx, caseObj, row, 'pending', { columns: { ...release, attempts: Math.max(0, row.attempts - 1) } });
         await requeueRow(this.#host, this.#lease!.boss, trx, caseObj, pending, jobExpiry(this.#settings, this.#config));
-        return null;
-      }
-      const next = outcome.status === 'success' && row.status === 'extracting' ? await applyTransition(this.#host, trx, caseObj, row, 'processing') : row;
-      return applyTransition(this.#host, trx, caseObj, next, outcome.status, { ...(outcome.status === 'failure' ? { error: outcome.error } : {}), columns: release });
-    });
+      });
+    } else {
+      // From the status this run set last, only while this worker still owns the row (else it was recovered meanwhile).
+      ended = await transitionIf(this.#host, caseObj, { case_guid: caseGuid, analyzer: this.name }, reached.status, outcome.status, {
+        where: { owner: this.#owner },
+        ...(outcome.status === 'failure' ? { error: outcome.error } : {}),
+        columns: release,
+      });
+    }
     if (ended) this.emit('finished', analysisOf(ended));
     return outcome;
   }
 
   /** extract (optional), → processing, process, then the output zipped. */
-  async #steps(row: AnalysisRow, caseObj: Case | null, context: Awaited<ReturnType<typeof createAnalysisContext>>): Promise<void> {
+  async #steps(row: AnalysisRow, caseObj: Case | null, context: Awaited<ReturnType<typeof createAnalysisContext>>, reached: { status: AnalysisStatus }): Promise<void> {
     const analysis = analysisOf(row);
     if (this.#analyzer.extract) await this.#analyzer.extract(analysis, context);
     context.signal.throwIfAborted();
-    const processing = await this.#host.storage.transaction(async (tx) => {
-      const trx = tx.knex as Knex.Transaction;
-      const current = await readAnalysisRow(trx, row.case_guid, row.analyzer, true);
-      if (!current || current.owner !== this.#owner || current.status !== 'extracting') throw new FusionError('FUSION_ERR_ANALYSIS_TRANSITION', 'the analysis was taken back (lease expired)');
-      return applyTransition(this.#host, trx, caseObj, current, 'processing');
-    });
+    const processing = await transitionIf(this.#host, caseObj, row, 'extracting', 'processing', { where: { owner: this.#owner } });
+    if (processing === null) throw new FusionError('FUSION_ERR_ANALYSIS_TRANSITION', 'the analysis was taken back (lease expired)');
+    reached.status = 'processing';
     await this.#analyzer.process(analysisOf(processing), context);
     context.signal.throwIfAborted();
     if ((await readdir(context.outputDirectory)).length > 0) {
