@@ -133,6 +133,8 @@ export interface TransitionIfOptions {
   columns?: Partial<Pick<AnalysisRow, 'owner' | 'lease_until' | 'attempts'>>;
   /** Adds one to `attempts`. */
   countAttempt?: boolean;
+  /** Passes through this status on the way (both moves in the one statement, an event for each). */
+  via?: AnalysisStatus;
 }
 
 /**
@@ -150,7 +152,7 @@ export async function transitionIf(
   status: AnalysisStatus,
   options: TransitionIfOptions = {},
 ): Promise<AnalysisRow | null> {
-  const columns = transitionColumns(from, status, options.error ?? null);
+  const columns = options.via ? { ...transitionColumns(from, options.via), ...transitionColumns(options.via, status, options.error ?? null) } : transitionColumns(from, status, options.error ?? null);
   const write = async (knex: Knex): Promise<AnalysisRow | null> => {
     const update: Record<string, unknown> = { ...columns, ...options.columns };
     if (options.countAttempt) update.attempts = knex.raw('attempts + 1');
@@ -160,6 +162,7 @@ export async function transitionIf(
       .returning('*')) as AnalysisRow[];
     const row = rows[0];
     if (!row) return null;
+    if (options.via) await notify(host, knex as Knex.Transaction, caseObj, analysisOf({ ...row, status: options.via }));
     await notify(host, knex as Knex.Transaction, caseObj, analysisOf(row));
     return row;
   };

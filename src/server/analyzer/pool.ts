@@ -2,8 +2,9 @@
  * FusionAnalyzerPool: the workers of one analyzer in one process (`fusion analyzer NAME`).
  * Each worker fetches the next job from the analyzer's pg-boss queue (priority, then age,
  * `SKIP LOCKED`), claims its analysis (queued → extracting, only for the job the row names,
- * so an analysis never runs twice), keeps a lease on it while it runs, and ends it with
- * success or failure (timeout included), each step with its event. Analyses whose lease ran
+ * so an analysis never runs twice; on to processing at once without an extract step),
+ * keeps a lease on it while it runs, ends it with success or failure (timeout included), each
+ * step one compare-and-set statement with its event, then completes the job. Analyses whose lease ran
  * out (their worker died) go back to pending and are queued again, or fail once they used
  * their retries: at start and every lease period, by whichever process looks first.
  */
@@ -194,11 +195,13 @@ export class FusionAnalyzerPool extends EventEmitter<AnalyzerPoolEvents> {
     const caseGuid = job.data.case_guid;
     const caseObj = await this.#host.loadCase(caseGuid);
     const leaseUntil = (): Date => new Date(Date.now() + this.#config.lease * 1000);
-    // queued → extracting for the job the row names only (one compare-and-set statement).
-    const claimed = await transitionIf(this.#host, caseObj, { case_guid: caseGuid, analyzer: this.name }, 'queued', 'extracting', {
+    // queued → extracting for the job the row names only (one compare-and-set statement); an
+    // analyzer without an extract step goes on to processing in the same statement.
+    const claimed = await transitionIf(this.#host, caseObj, { case_guid: caseGuid, analyzer: this.name }, 'queued', this.#analyzer.extract ? 'extracting' : 'processing', {
       where: { job_id: job.id },
       countAttempt: true,
       columns: { owner: this.#owner, lease_until: leaseUntil() },
+      ...(this.#analyzer.extract ? {} : { via: 'extracting' as const }),
     });
     if (claimed === null) return; // a stale job: its analysis was queued again or recovered
     this.emit('claimed', caseGuid);
@@ -281,7 +284,7 @@ export class FusionAnalyzerPool extends EventEmitter<AnalyzerPoolEvents> {
     const analysis = analysisOf(row);
     if (this.#analyzer.extract) await this.#analyzer.extract(analysis, context);
     context.signal.throwIfAborted();
-    const processing = await transitionIf(this.#host, caseObj, row, 'extracting', 'processing', { where: { owner: this.#owner } });
+    const processing = row.status === 'processing' ? row : await transitionIf(this.#host, caseObj, row, 'extracting', 'processing', { where: { owner: this.#owner } });
     if (processing === null) throw new FusionError('FUSION_ERR_ANALYSIS_TRANSITION', 'the analysis was taken back (lease expired)');
     reached.status = 'processing';
     await this.#analyzer.process(analysisOf(processing), context);
