@@ -135,6 +135,8 @@ export interface TransitionIfOptions {
   countAttempt?: boolean;
   /** Passes through this status on the way (both moves in the one statement, an event for each). */
   via?: AnalysisStatus;
+  /** Runs inside this transaction (with whatever else the caller commits with it). */
+  trx?: Knex.Transaction;
 }
 
 /**
@@ -166,6 +168,7 @@ export async function transitionIf(
     await notify(host, knex as Knex.Transaction, caseObj, analysisOf(row));
     return row;
   };
+  if (options.trx) return write(options.trx);
   if (caseObj === null || host.eventNotifier === null) return write(host.storage.knex);
   return host.storage.transaction((tx) => write(tx.knex));
 }

@@ -4,7 +4,8 @@
  * `SKIP LOCKED`), claims its analysis (queued → extracting, only for the job the row names,
  * so an analysis never runs twice; on to processing at once without an extract step),
  * keeps a lease on it while it runs, ends it with success or failure (timeout included), each
- * step one compare-and-set statement with its event, then completes the job. Analyses whose lease ran
+ * step one compare-and-set statement with its event, the last one committed with the job's
+ * completion. Analyses whose lease ran
  * out (their worker died) go back to pending and are queued again, or fail once they used
  * their retries: at start and every lease period, by whichever process looks first.
  */
@@ -15,7 +16,7 @@ import type PgBoss from 'pg-boss';
 import type { Analysis, AnalysisStatus, Case } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
 import { createZip } from '../../helper/zip.js';
-import { acquireBoss, bossSchema, ensureQueue } from '../task/boss.js';
+import { acquireBoss, bossDatabase, bossSchema, ensureQueue } from '../task/boss.js';
 import type { BossLease } from '../task/boss.js';
 import { systemClock } from '../task/clock.js';
 import { ANALYSIS_TABLE, analysisOf, applyTransition, readAnalysisRow, transitionIf } from './analysis-rows.js';
@@ -181,17 +182,18 @@ export class FusionAnalyzerPool extends EventEmitter<AnalyzerPoolEvents> {
         await systemClock.sleep(this.#config.pollInterval * 1000, stop).catch(() => undefined);
         continue;
       }
+      const completed = { done: false }; // the run's last transaction completes the job
       try {
-        await this.#handle(job);
+        await this.#handle(job, completed);
       } catch (error) {
         this.#host.logger.error({ err: error, analyzer: this.name, job: job.id }, 'analysis bookkeeping failed (recovery will queue it again)');
       }
-      await boss.complete(this.#queue, job.id).catch(() => undefined);
+      if (!completed.done) await boss.complete(this.#queue, job.id).catch(() => undefined);
     }
   }
 
   /** Claims the analysis of `job` (queued → extracting) unless the job is stale, then runs it. */
-  async #handle(job: PgBoss.Job<AnalysisJob>): Promise<void> {
+  async #handle(job: PgBoss.Job<AnalysisJob>, completed: { done: boolean }): Promise<void> {
     const caseGuid = job.data.case_guid;
     const caseObj = await this.#host.loadCase(caseGuid);
     const leaseUntil = (): Date => new Date(Date.now() + this.#config.lease * 1000);
@@ -205,11 +207,11 @@ export class FusionAnalyzerPool extends EventEmitter<AnalyzerPoolEvents> {
     });
     if (claimed === null) return; // a stale job: its analysis was queued again or recovered
     this.emit('claimed', caseGuid);
-    await withAnalysisSpan(claimed, () => this.#run(claimed, caseObj));
+    await withAnalysisSpan(claimed, () => this.#run(claimed, caseObj, job.id, completed));
   }
 
   /** Runs a claimed analysis (lease kept alive, timeout enforced) and records how it ended. */
-  async #run(claimed: AnalysisRow, caseObj: Case | null): Promise<AnalysisRunOutcome> {
+  async #run(claimed: AnalysisRow, caseObj: Case | null, jobId: string, completed: { done: boolean }): Promise<AnalysisRunOutcome> {
     const { storage, logger } = this.#host;
     const caseGuid = claimed.case_guid;
     const leaseUntil = (): Date => new Date(Date.now() + this.#config.lease * 1000);
@@ -268,12 +270,20 @@ export class FusionAnalyzerPool extends EventEmitter<AnalyzerPoolEvents> {
         await requeueRow(this.#host, this.#lease!.boss, trx, caseObj, pending, jobExpiry(this.#settings, this.#config));
       });
     } else {
-      // From the status this run set last, only while this worker still owns the row (else it was recovered meanwhile).
-      ended = await transitionIf(this.#host, caseObj, { case_guid: caseGuid, analyzer: this.name }, reached.status, outcome.status, {
-        where: { owner: this.#owner },
-        ...(outcome.status === 'failure' ? { error: outcome.error } : {}),
-        columns: release,
+      // From the status this run set last, only while this worker still owns the row (else it was
+      // recovered meanwhile); the job is completed in the same transaction: one commit for both.
+      ended = await storage.transaction(async (tx) => {
+        const trx = tx.knex as Knex.Transaction;
+        const row = await transitionIf(this.#host, caseObj, { case_guid: caseGuid, analyzer: this.name }, reached.status, outcome.status, {
+          where: { owner: this.#owner },
+          ...(outcome.status === 'failure' ? { error: outcome.error } : {}),
+          columns: release,
+          trx,
+        });
+        await this.#lease!.boss.complete(this.#queue, jobId, {}, { db: bossDatabase(trx) });
+        return row;
       });
+      completed.done = true;
     }
     if (ended) this.emit('finished', analysisOf(ended));
     return outcome;
