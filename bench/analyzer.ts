@@ -66,6 +66,10 @@ async function countDone(storage: KnexStorage, analyzer: string): Promise<number
   return Number(row!.count);
 }
 
+function checkDone(actual: number, wanted: number): void {
+  if (actual < wanted) throw new Error(`only ${actual} of ${wanted} analyses succeeded`);
+}
+
 async function until(check: () => Promise<boolean>): Promise<void> {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 25));
 }
@@ -144,10 +148,18 @@ async function main(args: string[]): Promise<void> {
         await bossWorkers(lease.boss, bossQueue, workers, { count: 0 }, jobs);
         bossMs = performance.now() - bossStarted;
         const pool = new FusionAnalyzerPool({ host: hostOf(storage), analyzer: { info: new AnalyzerInfo({ name }), process: async () => undefined }, config: analyzersConfig(`/tmp/${schema}`), workers });
+        // Counted in the process, as bossWorkers counts its jobs (no COUNT query competing with the workers).
+        let finished = 0;
+        let allDone!: () => void;
+        const done = new Promise<void>((resolve) => (allDone = resolve));
+        pool.on('finished', () => {
+          if (++finished >= jobs) allDone();
+        });
         const poolStarted = performance.now();
         await pool.start();
-        await until(async () => (await countDone(storage, name)) >= jobs);
+        await done;
         poolMs = performance.now() - poolStarted;
+        checkDone(await countDone(storage, name), jobs);
         await pool.stop();
       }
       const bossRate = (jobs / bossMs) * 1000;

@@ -114,7 +114,7 @@ export type { SharedRegistryOptions } from './connection/shared.js';
 export { FusionCloudAPI, driverOf, readCloudConfig, parseCloudConfig, DEFAULT_CLOUD_ROLES, CLOUD_PERMISSIONS, isCloudPermission, resolvePermissions, LocalCloudDriver, S3CloudDriver } from './cloud/index.js';
 export type { FusionCloudAPIOptions, FusionCloudConfig, CloudS3Config, CloudPermission, CloudCaller, EffectivePermissions, RbacSettings, CloudAssignment, CloudEntry, CloudPrincipal, CloudDriver, OpenedContent, StagedFile, S3CloudDriverOptions } from './cloud/index.js';
 // tasks (startup, shutdown, interval, cron, singletons) and pg-boss over our storage
-export { FusionTaskRunner, defineTask, ManualClock, systemClock, parseCron, nextCronTime, acquireBoss, bossDatabase, bossSchema, ensureQueue, taskLockKey, SyncStorage, syncCase, synchronizeCases, synchronizerTask, readSynchronizerConfig, SYNC_SECTIONS } from './task/index.js';
+export { FusionTaskRunner, defineTask, ManualClock, systemClock, parseCron, nextCronTime, acquireBoss, bossDatabase, bossSchema, ensureQueue, taskQueue, SyncStorage, syncCase, synchronizeCases, synchronizerTask, readSynchronizerConfig, SYNC_SECTIONS } from './task/index.js';
 export type { FusionTask, TaskContext, TaskRetry, TaskTrigger, TaskRunnerOptions, TaskRunnerEvents, TaskClock, CronSchedule, AcquireBossOptions, BossLease, SyncOutcome, SynchronizerConfig } from './task/index.js';
 // analyzers (analyses queued on pg-boss, worker pools, analysis routes)
 export { FusionAnalysisAPI, FusionAnalyzerPool, defineAnalyzer, readAnalyzersConfig, ANALYZER_DEFAULTS, PRIORITY_RANK, analyzerQueue } from './analyzer/index.js';

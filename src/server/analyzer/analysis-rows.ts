@@ -104,3 +104,71 @@ async function notify(host: AnalysisHost, trx: Knex.Transaction, caseObj: Case |
   if (caseObj === null || host.eventNotifier === null) return;
   await host.eventNotifier.notify(`analysis_${analysis.status}`, caseObj, { analysis: analysis.toJSON() }, { trx });
 }
+
+const EPOCH = 0;
+const UNSET = 'fusion-probe: error not set';
+
+/**
+ * The columns a move from `from` to `status` writes: exactly what Analysis.transition changes
+ * (found by running it on a probe whose dates and error hold markers). Throws
+ * FUSION_ERR_ANALYSIS_TRANSITION when the move is illegal.
+ */
+export function transitionColumns(from: AnalysisStatus, status: AnalysisStatus, error: string | null = null): Partial<Pick<AnalysisRow, 'status' | 'updated' | 'started' | 'finished' | 'error'>> {
+  const probe = new Analysis({ case_guid: '00000000-0000-4000-8000-000000000000', analyzer: 'probe', status: from, started: new Date(EPOCH), finished: new Date(EPOCH), error: UNSET });
+  probe.transition(status, error);
+  const columns: Partial<Pick<AnalysisRow, 'status' | 'updated' | 'started' | 'finished' | 'error'>> = { status: probe.status, updated: probe.updated };
+  if (probe.started?.getTime() !== EPOCH) columns.started = probe.started;
+  if (probe.finished?.getTime() !== EPOCH) columns.finished = probe.finished;
+  if (probe.error !== UNSET) columns.error = probe.error;
+  return columns;
+}
+
+/** Options of transitionIf. */
+export interface TransitionIfOptions {
+  /** The failure's message. */
+  error?: string | null;
+  /** More conditions on the row (owner, job_id): no match, no move. */
+  where?: Partial<Pick<AnalysisRow, 'owner' | 'job_id'>>;
+  /** Columns written with the move. */
+  columns?: Partial<Pick<AnalysisRow, 'owner' | 'lease_until' | 'attempts'>>;
+  /** Adds one to `attempts`. */
+  countAttempt?: boolean;
+  /** Passes through this status on the way (both moves in the one statement, an event for each). */
+  via?: AnalysisStatus;
+  /** Runs inside this transaction (with whatever else the caller commits with it). */
+  trx?: Knex.Transaction;
+}
+
+/**
+ * Moves the analysis (`key`) from `from` to `status` only if it is still in `from` and matches
+ * `options.where`: one `UPDATE … RETURNING` (a compare-and-set, no read before it). With an
+ * event notifier and a case, the move and its `analysis_<status>` event commit in one
+ * transaction; without, the statement alone is atomic. Returns the new row, or null when the
+ * row did not match (someone else moved it).
+ */
+export async function transitionIf(
+  host: AnalysisHost,
+  caseObj: Case | null,
+  key: Pick<AnalysisRow, 'case_guid' | 'analyzer'>,
+  from: AnalysisStatus,
+  status: AnalysisStatus,
+  options: TransitionIfOptions = {},
+): Promise<AnalysisRow | null> {
+  const columns = options.via ? { ...transitionColumns(from, options.via), ...transitionColumns(options.via, status, options.error ?? null) } : transitionColumns(from, status, options.error ?? null);
+  const write = async (knex: Knex): Promise<AnalysisRow | null> => {
+    const update: Record<string, unknown> = { ...columns, ...options.columns };
+    if (options.countAttempt) update.attempts = knex.raw('attempts + 1');
+    const rows = (await knex(ANALYSIS_TABLE)
+      .where({ case_guid: key.case_guid, analyzer: key.analyzer, status: from, ...options.where })
+      .update(update)
+      .returning('*')) as AnalysisRow[];
+    const row = rows[0];
+    if (!row) return null;
+    if (options.via) await notify(host, knex as Knex.Transaction, caseObj, analysisOf({ ...row, status: options.via }));
+    await notify(host, knex as Knex.Transaction, caseObj, analysisOf(row));
+    return row;
+  };
+  if (options.trx) return write(options.trx);
+  if (caseObj === null || host.eventNotifier === null) return write(host.storage.knex);
+  return host.storage.transaction((tx) => write(tx.knex));
+}

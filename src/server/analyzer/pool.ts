@@ -2,8 +2,10 @@
  * FusionAnalyzerPool: the workers of one analyzer in one process (`fusion analyzer NAME`).
  * Each worker fetches the next job from the analyzer's pg-boss queue (priority, then age,
  * `SKIP LOCKED`), claims its analysis (queued → extracting, only for the job the row names,
- * so an analysis never runs twice), keeps a lease on it while it runs, and ends it with
- * success or failure (timeout included), each step with its event. Analyses whose lease ran
+ * so an analysis never runs twice; on to processing at once without an extract step),
+ * keeps a lease on it while it runs, ends it with success or failure (timeout included), each
+ * step one compare-and-set statement with its event, the last one committed with the job's
+ * completion. Analyses whose lease ran
  * out (their worker died) go back to pending and are queued again, or fail once they used
  * their retries: at start and every lease period, by whichever process looks first.
  */
@@ -11,13 +13,13 @@ import { EventEmitter } from 'node:events';
 import { readdir } from 'node:fs/promises';
 import type { Knex } from 'knex';
 import type PgBoss from 'pg-boss';
-import type { Analysis, Case } from '../../concept/index.js';
+import type { Analysis, AnalysisStatus, Case } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
 import { createZip } from '../../helper/zip.js';
-import { acquireBoss, bossSchema, ensureQueue } from '../task/boss.js';
+import { acquireBoss, bossDatabase, bossSchema, ensureQueue } from '../task/boss.js';
 import type { BossLease } from '../task/boss.js';
 import { systemClock } from '../task/clock.js';
-import { ANALYSIS_TABLE, analysisOf, applyTransition, readAnalysisRow } from './analysis-rows.js';
+import { ANALYSIS_TABLE, analysisOf, applyTransition, readAnalysisRow, transitionIf } from './analysis-rows.js';
 import type { AnalysisHost, AnalysisRow } from './analysis-rows.js';
 import type { FusionAnalyzer } from './analyzer.js';
 import { defineAnalyzer } from './analyzer.js';
@@ -180,34 +182,36 @@ export class FusionAnalyzerPool extends EventEmitter<AnalyzerPoolEvents> {
         await systemClock.sleep(this.#config.pollInterval * 1000, stop).catch(() => undefined);
         continue;
       }
+      const completed = { done: false }; // the run's last transaction completes the job
       try {
-        await this.#handle(job);
+        await this.#handle(job, completed);
       } catch (error) {
         this.#host.logger.error({ err: error, analyzer: this.name, job: job.id }, 'analysis bookkeeping failed (recovery will queue it again)');
       }
-      await boss.complete(this.#queue, job.id).catch(() => undefined);
+      if (!completed.done) await boss.complete(this.#queue, job.id).catch(() => undefined);
     }
   }
 
   /** Claims the analysis of `job` (queued → extracting) unless the job is stale, then runs it. */
-  async #handle(job: PgBoss.Job<AnalysisJob>): Promise<void> {
-    const { storage } = this.#host;
+  async #handle(job: PgBoss.Job<AnalysisJob>, completed: { done: boolean }): Promise<void> {
     const caseGuid = job.data.case_guid;
     const caseObj = await this.#host.loadCase(caseGuid);
     const leaseUntil = (): Date => new Date(Date.now() + this.#config.lease * 1000);
-    const claimed = await storage.transaction(async (tx) => {
-      const trx = tx.knex as Knex.Transaction;
-      const row = await readAnalysisRow(trx, caseGuid, this.name, true);
-      if (!row || row.status !== 'queued' || row.job_id !== job.id) return null;
-      return applyTransition(this.#host, trx, caseObj, row, 'extracting', { columns: { attempts: row.attempts + 1, owner: this.#owner, lease_until: leaseUntil() } });
+    // queued → extracting for the job the row names only (one compare-and-set statement); an
+    // analyzer without an extract step goes on to processing in the same statement.
+    const claimed = await transitionIf(this.#host, caseObj, { case_guid: caseGuid, analyzer: this.name }, 'queued', this.#analyzer.extract ? 'extracting' : 'processing', {
+      where: { job_id: job.id },
+      countAttempt: true,
+      columns: { owner: this.#owner, lease_until: leaseUntil() },
+      ...(this.#analyzer.extract ? {} : { via: 'extracting' as const }),
     });
     if (claimed === null) return; // a stale job: its analysis was queued again or recovered
     this.emit('claimed', caseGuid);
-    await withAnalysisSpan(claimed, () => this.#run(claimed, caseObj));
+    await withAnalysisSpan(claimed, () => this.#run(claimed, caseObj, job.id, completed));
   }
 
   /** Runs a claimed analysis (lease kept alive, timeout enforced) and records how it ended. */
-  async #run(claimed: AnalysisRow, caseObj: Case | null): Promise<AnalysisRunOutcome> {
+  async #run(claimed: AnalysisRow, caseObj: Case | null, jobId: string, completed: { done: boolean }): Promise<AnalysisRunOutcome> {
     const { storage, logger } = this.#host;
     const caseGuid = claimed.case_guid;
     const leaseUntil = (): Date => new Date(Date.now() + this.#config.lease * 1000);
@@ -237,8 +241,9 @@ export class FusionAnalyzerPool extends EventEmitter<AnalyzerPoolEvents> {
       deadline: Date.now() + this.#settings.timeout * 1000,
     });
     await context.log(`analysis ${this.name} of case ${caseGuid}: attempt ${claimed.attempts} on ${this.#owner}`);
+    const reached = { status: claimed.status };
     try {
-      await Promise.race([this.#steps(claimed, caseObj, context), rejectOnAbort(signal)]);
+      await Promise.race([this.#steps(claimed, caseObj, context, reached), rejectOnAbort(signal)]);
       outcome = { status: 'success' };
       await context.log('success');
     } catch (error) {
@@ -254,34 +259,44 @@ export class FusionAnalyzerPool extends EventEmitter<AnalyzerPoolEvents> {
       clearTimeout(timer);
       clearInterval(heartbeat);
     }
-    const ended = await storage.transaction(async (tx) => {
-      const trx = tx.knex as Knex.Transaction;
-      const row = await readAnalysisRow(trx, caseGuid, this.name, true);
-      if (!row || row.owner !== this.#owner || !['extracting', 'processing'].includes(row.status)) return null; // recovered meanwhile
-      const release = { owner: null, lease_until: null };
-      if (outcome.status === 'interrupted') {
+    const release = { owner: null, lease_until: null };
+    let ended: AnalysisRow | null = null;
+    if (outcome.status === 'interrupted') {
+      await storage.transaction(async (tx) => {
+        const trx = tx.knex as Knex.Transaction;
+        const row = await readAnalysisRow(trx, caseGuid, this.name, true);
+        if (!row || row.owner !== this.#owner || !['extracting', 'processing'].includes(row.status)) return; // recovered meanwhile
         const pending = await applyTransition(this.#host, trx, caseObj, row, 'pending', { columns: { ...release, attempts: Math.max(0, row.attempts - 1) } });
         await requeueRow(this.#host, this.#lease!.boss, trx, caseObj, pending, jobExpiry(this.#settings, this.#config));
-        return null;
-      }
-      const next = outcome.status === 'success' && row.status === 'extracting' ? await applyTransition(this.#host, trx, caseObj, row, 'processing') : row;
-      return applyTransition(this.#host, trx, caseObj, next, outcome.status, { ...(outcome.status === 'failure' ? { error: outcome.error } : {}), columns: release });
-    });
+      });
+    } else {
+      // From the status this run set last, only while this worker still owns the row (else it was
+      // recovered meanwhile); the job is completed in the same transaction: one commit for both.
+      ended = await storage.transaction(async (tx) => {
+        const trx = tx.knex as Knex.Transaction;
+        const row = await transitionIf(this.#host, caseObj, { case_guid: caseGuid, analyzer: this.name }, reached.status, outcome.status, {
+          where: { owner: this.#owner },
+          ...(outcome.status === 'failure' ? { error: outcome.error } : {}),
+          columns: release,
+          trx,
+        });
+        await this.#lease!.boss.complete(this.#queue, jobId, {}, { db: bossDatabase(trx) });
+        return row;
+      });
+      completed.done = true;
+    }
     if (ended) this.emit('finished', analysisOf(ended));
     return outcome;
   }
 
   /** extract (optional), → processing, process, then the output zipped. */
-  async #steps(row: AnalysisRow, caseObj: Case | null, context: Awaited<ReturnType<typeof createAnalysisContext>>): Promise<void> {
+  async #steps(row: AnalysisRow, caseObj: Case | null, context: Awaited<ReturnType<typeof createAnalysisContext>>, reached: { status: AnalysisStatus }): Promise<void> {
     const analysis = analysisOf(row);
     if (this.#analyzer.extract) await this.#analyzer.extract(analysis, context);
     context.signal.throwIfAborted();
-    const processing = await this.#host.storage.transaction(async (tx) => {
-      const trx = tx.knex as Knex.Transaction;
-      const current = await readAnalysisRow(trx, row.case_guid, row.analyzer, true);
-      if (!current || current.owner !== this.#owner || current.status !== 'extracting') throw new FusionError('FUSION_ERR_ANALYSIS_TRANSITION', 'the analysis was taken back (lease expired)');
-      return applyTransition(this.#host, trx, caseObj, current, 'processing');
-    });
+    const processing = row.status === 'processing' ? row : await transitionIf(this.#host, caseObj, row, 'extracting', 'processing', { where: { owner: this.#owner } });
+    if (processing === null) throw new FusionError('FUSION_ERR_ANALYSIS_TRANSITION', 'the analysis was taken back (lease expired)');
+    reached.status = 'processing';
     await this.#analyzer.process(analysisOf(processing), context);
     context.signal.throwIfAborted();
     if ((await readdir(context.outputDirectory)).length > 0) {

@@ -1,5 +1,7 @@
 /** Tasks on a schedule (startup, shutdown, interval, cron; singletons) and pg-boss over our storage. */
-export { FusionTaskRunner, taskLockKey } from './runner.js';
+export { FusionTaskRunner } from './runner.js';
+export { DEFAULT_SINGLETON_TIMEOUT, taskQueue } from './singleton-job.js';
+export type { TurnJob } from './singleton-job.js';
 export type { TaskRunnerEvents, TaskRunnerOptions } from './runner.js';
 export { defineTask } from './task.js';
 export type { FusionTask, TaskContext, TaskRetry, TaskTrigger } from './task.js';

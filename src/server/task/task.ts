@@ -55,6 +55,12 @@ export interface FusionTask {
   /** Retries of a failing run. */
   readonly retry?: TaskRetry;
   /**
+   * Seconds a turn (its attempts and retry waits) may last: then its signal aborts, the runner
+   * stops waiting and logs it failed. Default: the runner's `startupTimeout` for startup tasks,
+   * 900 for singletons (their pg-boss job expires `takeoverInterval` later), none otherwise.
+   */
+  readonly timeout?: number;
+  /**
    * In a service module: `fusion serve` runs it with the HTTP server too (default false: only
    * `fusion task NAME` runs it, in a process of its own).
    */
@@ -85,6 +91,7 @@ export function defineTask<T extends FusionTask>(task: T): T {
   if (task.singleton && (task.on === 'startup' || task.on === 'shutdown')) throw invalid(task, 'singleton applies to interval and cron tasks only');
   if (task.serve !== undefined && typeof task.serve !== 'boolean') throw invalid(task, 'serve must be true or false');
   if (task.priority !== undefined && !Number.isFinite(task.priority)) throw invalid(task, 'priority must be a finite number');
+  if (task.timeout !== undefined && !(typeof task.timeout === 'number' && task.timeout > 0 && Number.isFinite(task.timeout))) throw invalid(task, 'timeout must be a number of seconds > 0');
   const retry = task.retry ?? {};
   if (retry.limit !== undefined && !(Number.isInteger(retry.limit) && retry.limit >= 0)) throw invalid(task, 'retry.limit must be an integer >= 0');
   if (retry.delay !== undefined && !(typeof retry.delay === 'number' && retry.delay >= 0)) throw invalid(task, 'retry.delay must be a number of seconds >= 0');

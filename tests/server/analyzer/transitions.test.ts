@@ -1,6 +1,7 @@
-// Every (from, to) pair of Analysis statuses: exactly the moves of DESIGN.md section 12 are legal, the others refused (409).
+// Every (from, to) pair of Analysis statuses: exactly the moves of DESIGN.md section 12 are legal, the others refused (409); transitionColumns writes what a move changes.
 import { expect, it } from '@jest/globals';
 import { ANALYSIS_TRANSITIONS, Analysis, AnalysisStatus, isLegalTransition } from '../../../src/concept/index.js';
+import { transitionColumns } from '../../../src/server/analyzer/analysis-rows.js';
 
 /** DESIGN.md section 12, restated: forward one step (any working step may fail), back to pending when interrupted or queued again. */
 const LEGAL = new Set([
@@ -35,4 +36,20 @@ it.each(STATUSES.flatMap((from) => STATUSES.map((to) => [from, to] as const)))('
     expect(() => analysis.transition(to)).toThrow(expect.objectContaining({ code: 'FUSION_ERR_ANALYSIS_TRANSITION', status: 409, message: expect.stringContaining(`cannot go from ${from} to ${to}`) }));
     expect(analysis.status).toBe(from);
   }
+});
+
+it.each(STATUSES.flatMap((from) => STATUSES.map((to) => [from, to] as const)))('transitionColumns %s → %s: the columns Analysis.transition changes, and only those', (from, to) => {
+  if (!LEGAL.has(`${from}>${to}`)) {
+    expect(() => transitionColumns(from, to)).toThrow(expect.objectContaining({ code: 'FUSION_ERR_ANALYSIS_TRANSITION' }));
+    return;
+  }
+  const earlier = new Date('2026-01-01T00:00:00Z');
+  const before = Analysis.fromJSON({ case_guid: GUID, analyzer: 'a', status: from, started: earlier.toISOString(), finished: earlier.toISOString(), error: 'earlier' });
+  const after = Analysis.fromJSON(before.toJSON()).transition(to, 'why');
+  const columns = transitionColumns(from, to, 'why');
+  const changed = (['status', 'updated', 'started', 'finished', 'error'] as const).filter((key) => JSON.stringify(after[key]) !== JSON.stringify(before[key]));
+  expect(Object.keys(columns).sort()).toEqual([...changed].sort());
+  expect(columns.status).toBe(to);
+  for (const key of ['started', 'finished'] as const) if (key in columns) expect(columns[key] === null).toBe(after[key] === null);
+  if ('error' in columns) expect(columns.error).toBe(after.error);
 });

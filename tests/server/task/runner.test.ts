@@ -1,6 +1,12 @@
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { afterEach, expect, it } from '@jest/globals';
-import { ManualClock } from '../../../src/server/task/clock.js';
+import type PgBoss from 'pg-boss';
+import { acquireBoss, bossSchema, ensureQueue } from '../../../src/server/task/boss.js';
+import type { BossLease } from '../../../src/server/task/boss.js';
+import { ManualClock, systemClock } from '../../../src/server/task/clock.js';
+import type { TaskClock } from '../../../src/server/task/clock.js';
+import { taskQueue } from '../../../src/server/task/singleton-job.js';
+import type { TurnJob } from '../../../src/server/task/singleton-job.js';
 import { FusionTaskRunner } from '../../../src/server/task/runner.js';
 import type { FusionTask } from '../../../src/server/task/task.js';
 import { describeStorage, quietLogger } from '../../helpers/storage.js';
@@ -286,5 +292,121 @@ describeStorage('FusionTaskRunner', (getStorage, kind) => {
     clock.advance(10_000);
     await ran;
     expect(ranOn).toEqual(['first', 'first', 'first', 'second']);
+  });
+});
+
+describeStorage('FusionTaskRunner: singleton turns are pg-boss jobs', (getStorage, kind) => {
+  const runners: FusionTaskRunner[] = [];
+  const leases: BossLease[] = [];
+  afterEach(async () => {
+    await Promise.all(runners.splice(0).map((runner) => runner.stop()));
+    await Promise.all(leases.splice(0).map((lease) => lease.release()));
+  });
+  function newRunner(clock: TaskClock, options: { takeoverInterval?: number; startupTimeout?: number } = {}): FusionTaskRunner {
+    const runner = new FusionTaskRunner({ storage: getStorage(), clock, logger, takeoverInterval: 5, ...options });
+    runners.push(runner);
+    return runner;
+  }
+  async function boss(): Promise<PgBoss> {
+    const lease = await acquireBoss(getStorage());
+    leases.push(lease);
+    return lease.boss;
+  }
+  async function jobs(name: string): Promise<{ state: string; data: TurnJob }[]> {
+    const result = await getStorage().knex.raw<{ rows: { state: string; data: TurnJob }[] }>(`SELECT state, data FROM ${bossSchema(getStorage())}.job WHERE name = ? ORDER BY created_on`, [taskQueue(name)]);
+    return result.rows;
+  }
+
+  it(`two runners that both find each turn due run it once between them, each turn a completed job (${kind})`, async () => {
+    const clock = new ManualClock();
+    const a = newRunner(clock);
+    const b = newRunner(clock);
+    const ran: number[] = [];
+    const finished = new EventEmitter();
+    const task = (): FusionTask => ({ name: 'once-each', on: 'cron', cron: '* * * * *', singleton: true, run: (ctx) => void (ran.push(ctx.now), finished.emit('ran')) });
+    a.register(task());
+    b.register(task());
+    await Promise.all([a.start(), b.start()]);
+    for (let turn = 1; turn <= 3; turn++) {
+      await clock.waitForSleepers(2);
+      const ran1 = once(finished, 'ran', { signal: AbortSignal.timeout(20_000) });
+      clock.advance(60_000);
+      await ran1;
+      await clock.waitForSleepers(2);
+    }
+    const start = Date.UTC(2026, 0, 1);
+    expect(ran.map((t) => t - start)).toEqual([60_000, 120_000, 180_000]);
+    const states = (await jobs('once-each')).map((job) => job.state);
+    expect(states.filter((state) => state === 'completed')).toHaveLength(3);
+    expect(states.filter((state) => state === 'created')).toHaveLength(1); // the next turn, waiting
+  });
+
+  it(`a holder that died between turns (its job left waiting) is taken over once the turn is overdue by takeoverInterval (${kind})`, async () => {
+    const clock = new ManualClock();
+    const queue = taskQueue('orphan');
+    const b0 = await boss();
+    await ensureQueue(b0, queue, { policy: 'stately' });
+    await b0.send(queue, { due: clock.now() + 10_000, holder: 'a-dead-instance' } satisfies TurnJob);
+    const runner = newRunner(clock);
+    const ran: number[] = [];
+    runner.register({ name: 'orphan', on: 'interval', interval: 60, singleton: true, run: (ctx) => void ran.push(ctx.now) });
+    await runner.start();
+    await clock.waitForSleepers(1);
+    clock.advance(14_999); // due + takeoverInterval not reached: the dead holder still has it
+    await clock.waitForSleepers(1);
+    expect(ran).toEqual([]);
+    const taken = next(runner, 'acquired', 'orphan');
+    const ran1 = next(runner, 'run', 'orphan');
+    clock.advance(1);
+    await taken;
+    await ran1;
+    expect(ran).toEqual([clock.now()]);
+    await clock.waitForSleepers(1);
+    expect((await jobs('orphan')).at(-1)).toMatchObject({ state: 'created', data: { due: clock.now() + 60_000, holder: expect.any(String) } });
+  });
+
+  it(`a holder that died during a run: its job expires (timeout + takeoverInterval) and another instance runs the task (${kind})`, async () => {
+    const queue = taskQueue('expired');
+    const b0 = await boss();
+    await ensureQueue(b0, queue, { policy: 'stately' });
+    await b0.send(queue, { due: Date.now(), holder: 'a-dead-instance' } satisfies TurnJob, { expireInSeconds: 1, retryLimit: 0 });
+    const [fetched] = await b0.fetch(queue); // the dead instance had started it
+    expect(fetched).toBeDefined();
+    const runner = newRunner(systemClock, { takeoverInterval: 0.2 });
+    const ran = next(runner, 'run', 'expired');
+    runner.register({ name: 'expired', on: 'interval', interval: 3600, immediate: true, singleton: true, run: () => undefined });
+    await runner.start();
+    await ran;
+    // the run is reported before its job is completed and the next sent (one transaction)
+    const deadline = Date.now() + 20_000;
+    while ((await jobs('expired')).length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const states = (await jobs('expired')).map((job) => job.state);
+    expect(states).toEqual(['failed', 'completed', 'created']); // the dead run failed by expiry, the takeover's run, the next turn
+  });
+
+  it('a hung startup task is aborted after startupTimeout, logged failed, and start() goes on (the next startup task runs)', async () => {
+    const runner = newRunner(new ManualClock(), { startupTimeout: 0.3 });
+    let sawAbort: unknown = null;
+    const order: string[] = [];
+    runner.register(
+      {
+        name: 'hangs',
+        on: 'startup',
+        priority: 1,
+        run: ({ signal }) =>
+          new Promise<void>(() => {
+            signal.addEventListener('abort', () => (sawAbort = signal.reason), { once: true });
+          }), // never settles
+      },
+      { name: 'after', on: 'startup', run: () => void order.push('after') },
+    );
+    const failed = next(runner, 'failure', 'hangs');
+    await runner.start();
+    const [, attempt, error] = await failed;
+    expect(attempt).toBe(1);
+    expect(error).toMatchObject({ code: 'FUSION_ERR_TIMEOUT', message: expect.stringContaining('0.3 s') });
+    expect(sawAbort).toBe(error);
+    expect(order).toEqual(['after']);
+    await runner.stop(); // the hung run is not waited for
   });
 });

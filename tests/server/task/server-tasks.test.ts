@@ -100,7 +100,7 @@ describePg('tasks on the server (PostgreSQL)', () => {
     }
   });
 
-  it('a failing server task is logged and retried, never stops the server; a singleton runs under its lock', async () => {
+  it('a failing server task is logged and retried, never stops the server; a singleton runs as pg-boss jobs', async () => {
     const server = new FusionServer({ config });
     let attempts = 0;
     server.addTask(
@@ -126,5 +126,25 @@ describePg('tasks on the server (PostgreSQL)', () => {
       await server.close();
     }
     expect(attempts).toBe(3);
+  }, 60_000);
+
+  it('a startup task that hangs past its timeout does not hold listen(): its signal aborts, it is logged failed, the server answers', async () => {
+    const server = new FusionServer({ config });
+    let aborted: unknown = null;
+    server.addTask(
+      defineTask({
+        name: 'hangs',
+        on: 'startup',
+        timeout: 0.5, // without it, the runner's startupTimeout (default 60 s) bounds it
+        run: ({ signal }) => new Promise<void>(() => signal.addEventListener('abort', () => (aborted = signal.reason), { once: true })),
+      }),
+    );
+    try {
+      const base = await server.listen({ host: '127.0.0.1', port: 0 });
+      expect(aborted).toMatchObject({ code: 'FUSION_ERR_TIMEOUT' });
+      expect((await fetch(`${base}/api/health`)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
   }, 60_000);
 });
