@@ -97,6 +97,8 @@ describeStorage('cloud bad input', (getStorage) => {
     ['a removal of nobody\'s assignment', 'DELETE', '/api/cloud/roles/d', { body: '{"group":"nobody"}', type: JSON_TYPE }, 404, 'FUSION_ERR_CLOUD_NOT_FOUND'],
     ['roles assigned on a hostile path', 'PUT', '/api/cloud/roles/d/%2e%2e/%2e%2e/etc', { body: '{"user":"mike","role":"owner"}', type: JSON_TYPE }, 400, 'FUSION_ERR_CLOUD_PATH'],
     ['roles removed on a hostile path', 'DELETE', '/api/cloud/roles/d/..%2Ff.txt', { body: '{"user":"mike"}', type: JSON_TYPE }, 400, 'FUSION_ERR_CLOUD_PATH'],
+    ['roles listed on a missing path', 'GET', '/api/cloud/roles/d/missing', {}, 404, 'FUSION_ERR_CLOUD_NOT_FOUND'],
+    ['roles given on a missing path', 'PUT', '/api/cloud/roles/d/missing', { body: '{"user":"mike","role":"viewer"}', type: JSON_TYPE }, 404, 'FUSION_ERR_CLOUD_NOT_FOUND'],
     ['roles listed on a hostile path', 'GET', '/api/cloud/roles/a%00b', {}, 400, 'FUSION_ERR_CLOUD_PATH'],
     ['a tus creation without Tus-Resumable', 'POST', '/api/cloud/uploads/', { headers: { 'upload-length': '1', 'upload-metadata': `path ${b64('/d/t')}` } }, 412, 'FUSION_ERR_CLOUD_UPLOAD'],
     ['a tus creation with a negative length', 'POST', '/api/cloud/uploads/', { headers: { 'tus-resumable': '1.0.0', 'upload-length': '-5', 'upload-metadata': `path ${b64('/d/t')}` } }, 400, 'FUSION_ERR_CLOUD_UPLOAD'],
