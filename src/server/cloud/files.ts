@@ -72,9 +72,9 @@ export class CloudFiles {
     return selectChildren(this.#knex, dir.path, page);
   }
 
-  /** Creates directory `dir` (CREATE_SUB_DIRECTORY on its parent); 409 when something is there. */
+  /** Creates directory `dir` (CREATE_SUB_DIRECTORY on its parent); 409 when something is there, 400 for the root. */
   async createDirectory(request: FastifyRequest, who: RequestCaller, dir: CloudPath): Promise<CloudEntry> {
-    if (dir.path === '') throw new FusionError('FUSION_ERR_CLOUD_EXISTS', 'the root directory exists already');
+    if (dir.path === '') throw new FusionError('FUSION_ERR_CLOUD_PATH', 'bad cloud path: the root directory always exists and cannot be created: name a directory below it');
     await this.#driver.confine(dir.path);
     const parent = parentOf(dir).path;
     await this.#access.require(request, who, 'CREATE_SUB_DIRECTORY', parent);

@@ -26,8 +26,9 @@ export class CloudRoles {
     return user !== undefined ? { user } : { group: group! };
   }
 
-  /** The assignments on `path` itself. */
+  /** The assignments on `path` itself (which must exist, as for `assign`). */
   async list(path: string): Promise<CloudRoleAssignment[]> {
+    await this.#exists(path);
     const rows = await selectAssignmentsOn(this.#knex(), path);
     return rows.map((row) => ({ path: `/${row.path}`, user: row.kind === 'user' ? row.principal : null, group: row.kind === 'group' ? row.principal : null, role: row.role }));
   }

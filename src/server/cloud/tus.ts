@@ -49,11 +49,19 @@ function ownerOf(who: RequestCaller): string {
   return who.caller.kind === 'anonymous' ? 'anonymous:' : `${who.caller.kind}:${who.caller.username}`;
 }
 
+/** Base64 as tus 1.0 sends metadata values (padded, standard alphabet; @tus/server's own test). */
+const BASE64 = /^[\d+/A-Za-z]*={0,2}$/;
+
+/** The Upload-Metadata pairs, decoded; FUSION_ERR_CLOUD_UPLOAD naming a value that is not base64. */
 function decodeMetadata(header: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of (header ?? '').split(',')) {
     const [key, value] = pair.trim().split(' ');
-    if (key) out[key] = Buffer.from(value ?? '', 'base64').toString('utf8');
+    if (!key) continue;
+    if (value !== undefined && (value.length % 4 !== 0 || !BASE64.test(value))) {
+      throw new FusionError('FUSION_ERR_CLOUD_UPLOAD', `Upload-Metadata: the value of ${JSON.stringify(key.slice(0, 40))} is not base64: send each value base64-encoded ("path L2QvZmlsZQ==" for /d/file), as tus 1.0 requires`);
+    }
+    out[key] = Buffer.from(value ?? '', 'base64').toString('utf8');
   }
   return out;
 }

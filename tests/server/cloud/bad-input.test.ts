@@ -73,7 +73,8 @@ describeStorage('cloud bad input', (getStorage) => {
     ['a file written at the root path', 'PUT', '/api/cloud/file/', { body: 'x', type: 'application/octet-stream' }, 400, 'FUSION_ERR_CLOUD_PATH'],
     ['a directory created where a file is', 'POST', '/api/cloud/directory/d/f.txt', {}, 409, 'FUSION_ERR_CLOUD_EXISTS'],
     ['a directory created below a file', 'POST', '/api/cloud/directory/d/f.txt/sub', {}, 404, 'FUSION_ERR_CLOUD_NOT_FOUND'],
-    ['the root directory created', 'POST', '/api/cloud/directory/', {}, 409, 'FUSION_ERR_CLOUD_EXISTS'],
+    ['the root directory created', 'POST', '/api/cloud/directory/', {}, 400, 'FUSION_ERR_CLOUD_PATH'],
+    ['the root directory created without a slash', 'POST', '/api/cloud/directory', {}, 400, 'FUSION_ERR_CLOUD_PATH'],
     ['the root directory deleted', 'DELETE', '/api/cloud/directory/?recursive=true', {}, 400, 'FUSION_ERR_CLOUD_PATH'],
     ['a file deleted as a directory', 'DELETE', '/api/cloud/directory/d/f.txt', {}, 404, 'FUSION_ERR_CLOUD_NOT_FOUND'],
     ['a directory deleted as a file', 'DELETE', '/api/cloud/file/d/sub', {}, 404, 'FUSION_ERR_CLOUD_NOT_FOUND'],
@@ -97,11 +98,15 @@ describeStorage('cloud bad input', (getStorage) => {
     ['a removal of nobody\'s assignment', 'DELETE', '/api/cloud/roles/d', { body: '{"group":"nobody"}', type: JSON_TYPE }, 404, 'FUSION_ERR_CLOUD_NOT_FOUND'],
     ['roles assigned on a hostile path', 'PUT', '/api/cloud/roles/d/%2e%2e/%2e%2e/etc', { body: '{"user":"mike","role":"owner"}', type: JSON_TYPE }, 400, 'FUSION_ERR_CLOUD_PATH'],
     ['roles removed on a hostile path', 'DELETE', '/api/cloud/roles/d/..%2Ff.txt', { body: '{"user":"mike"}', type: JSON_TYPE }, 400, 'FUSION_ERR_CLOUD_PATH'],
+    ['roles listed on a missing path', 'GET', '/api/cloud/roles/d/missing', {}, 404, 'FUSION_ERR_CLOUD_NOT_FOUND'],
+    ['roles given on a missing path', 'PUT', '/api/cloud/roles/d/missing', { body: '{"user":"mike","role":"viewer"}', type: JSON_TYPE }, 404, 'FUSION_ERR_CLOUD_NOT_FOUND'],
     ['roles listed on a hostile path', 'GET', '/api/cloud/roles/a%00b', {}, 400, 'FUSION_ERR_CLOUD_PATH'],
     ['a tus creation without Tus-Resumable', 'POST', '/api/cloud/uploads/', { headers: { 'upload-length': '1', 'upload-metadata': `path ${b64('/d/t')}` } }, 412, 'FUSION_ERR_CLOUD_UPLOAD'],
     ['a tus creation with a negative length', 'POST', '/api/cloud/uploads/', { headers: { 'tus-resumable': '1.0.0', 'upload-length': '-5', 'upload-metadata': `path ${b64('/d/t')}` } }, 400, 'FUSION_ERR_CLOUD_UPLOAD'],
     ['a tus creation with a length that is not a number', 'POST', '/api/cloud/uploads/', { headers: { 'tus-resumable': '1.0.0', 'upload-length': 'ten', 'upload-metadata': `path ${b64('/d/t')}` } }, 400, 'FUSION_ERR_CLOUD_UPLOAD'],
-    ['a tus creation with metadata that is not base64', 'POST', '/api/cloud/uploads/', { headers: { 'tus-resumable': '1.0.0', 'upload-length': '1', 'upload-metadata': 'path !!!' } }, 400, 'FUSION_ERR_CLOUD_PATH'],
+    ['a tus creation with metadata that is not base64', 'POST', '/api/cloud/uploads/', { headers: { 'tus-resumable': '1.0.0', 'upload-length': '1', 'upload-metadata': 'path !!!' } }, 400, 'FUSION_ERR_CLOUD_UPLOAD'],
+    ['a tus creation with a base64 path cut short', 'POST', '/api/cloud/uploads/', { headers: { 'tus-resumable': '1.0.0', 'upload-length': '1', 'upload-metadata': `path ${b64('/d/t').slice(0, -1)}` } }, 400, 'FUSION_ERR_CLOUD_UPLOAD'],
+    ['a tus creation with a plain-text path', 'POST', '/api/cloud/uploads/', { headers: { 'tus-resumable': '1.0.0', 'upload-length': '1', 'upload-metadata': 'path /d/t.txt' } }, 400, 'FUSION_ERR_CLOUD_UPLOAD'],
     ['a tus creation over a directory', 'POST', '/api/cloud/uploads/', { headers: { 'tus-resumable': '1.0.0', 'upload-length': '1', 'upload-metadata': `path ${b64('/d/sub')},overwrite ${b64('true')}` } }, 409, 'FUSION_ERR_CLOUD_EXISTS'],
     ['a tus creation over a file without overwrite', 'POST', '/api/cloud/uploads/', { headers: { 'tus-resumable': '1.0.0', 'upload-length': '1', 'upload-metadata': `path ${b64('/d/f.txt')}` } }, 409, 'FUSION_ERR_CLOUD_EXISTS'],
     ['a tus creation with an overwrite that is not a boolean', 'POST', '/api/cloud/uploads/', { headers: { 'tus-resumable': '1.0.0', 'upload-length': '1', 'upload-metadata': `path ${b64('/d/f.txt')},overwrite ${b64('perhaps')}` } }, 400, 'FUSION_ERR_CLOUD_UPLOAD'],
@@ -112,6 +117,13 @@ describeStorage('cloud bad input', (getStorage) => {
     const before = await state();
     expect(await send(method, path, options)).toEqual({ status, code });
     expect(await state()).toEqual(before);
+  });
+
+  it('metadata that is not base64 is named in the answer, with what to send instead', async () => {
+    const answer = await pool.request({ path: '/api/cloud/uploads/', method: 'POST', headers: { 'x-fusion-api-token': cloud.server.apiKey, 'tus-resumable': '1.0.0', 'upload-length': '1', 'upload-metadata': `overwrite ${b64('true')},path /d/t.txt` } });
+    const body = (await answer.body.json()) as { code: string; message: string };
+    expect({ status: answer.statusCode, code: body.code }).toEqual({ status: 400, code: 'FUSION_ERR_CLOUD_UPLOAD' });
+    expect(body.message).toMatch(/Upload-Metadata: the value of "path" is not base64: send each value base64-encoded/);
   });
 
   it('a caller without the permission gets 403 before any bad body is looked at, and nothing changes', async () => {
