@@ -4,7 +4,8 @@
  * requests and routes their answers, and writes frames through `beforeSend` with a bound on
  * what the peer has not read (1013 past it). The writing (frame-writer.ts), the rate limit
  * (token-bucket.ts), streaming a handler's outcome (handler-outcome.ts), the codecs
- * (frame-codec.ts) and the built-ins' params (builtin-params.ts) live in their own files.
+ * (frame-codec.ts), the built-ins' params (builtin-params.ts) and the reverse requests in flight
+ * (pending-reverse.ts) live in their own files.
  */
 import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import type { Attributes, Span } from '@opentelemetry/api';
@@ -26,6 +27,7 @@ import { FrameWriter } from './frame-writer.js';
 import { isAsyncIterable, isThenable, settleOutcome } from './handler-outcome.js';
 import type { RpcFrame, RpcHooks } from './hooks.js';
 import type { RegisteredMethod } from './methods.js';
+import { PendingReverseRequests, reverseAnswerOf } from './pending-reverse.js';
 import { CLOSE_CODES, RPC_PROTOCOL, classifyFrame, idOf, protocolError, toRpcError } from './protocol.js';
 import type { RpcErrorObject, RpcRequestFrame, RpcResponseFrame } from './protocol.js';
 import { TokenBucket } from './token-bucket.js';
@@ -55,11 +57,6 @@ export interface RpcConnectionHost {
   closed(connection: RpcConnection, code: number, reason: string): void;
 }
 
-interface PendingReverse {
-  rid: string;
-  from: string;
-}
-
 /** One WebSocket peer (see the file comment). */
 export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
   readonly id: string;
@@ -78,11 +75,10 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
   readonly #host: RpcConnectionHost;
   readonly #inFlight = new Map<number | string | symbol, CallState>();
   readonly #deadlines = new DeadlineSweep<CallState>();
-  readonly #reverse = new Map<string, PendingReverse>();
+  readonly #reverse = new PendingReverseRequests();
   readonly #writer: FrameWriter;
   readonly #bucket: TokenBucket;
   #helloed = false;
-  #reverseSeq = 0;
   #closing = false;
   #drained: (() => void) | null = null;
   #ready: Promise<unknown> | null = null;
@@ -147,10 +143,9 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
 
   /** Sends reverse request `rid` (from instance `from`) to the client, with the trace context of the caller when it had one. */
   reverseRequest(from: string, rid: string, method: string, params: unknown, trace: TraceCarrier | null = null): void {
-    const id = `r${++this.#reverseSeq}`;
-    this.#reverse.set(id, { rid, from });
+    const id = this.#reverse.open(rid, from);
     if (!this.#send({ jsonrpc: '2.0', id, method, params: this.#encode(params), ...(trace === null ? null : traceCarrierOf(trace)) })) {
-      this.#reverse.delete(id);
+      this.#reverse.cancel(id);
       this.#host.reverseAnswered(this, from, rid, { error: { code: -32603, message: 'the request could not be sent', data: { code: 'FUSION_ERR_CONNECTION' } } });
     }
   }
@@ -231,20 +226,12 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
   }
 
   #onResponse(frame: RpcResponseFrame): void {
-    const pending = typeof frame.id === 'string' ? this.#reverse.get(frame.id) : undefined;
+    const pending = this.#reverse.take(frame);
     if (pending === undefined) {
       this.#error(null, protocolError.invalid(`no request of the server has id ${JSON.stringify(frame.id)}`));
       return;
     }
-    this.#reverse.delete(frame.id as string);
-    if (frame.error !== undefined) {
-      const error = frame.error as Partial<RpcErrorObject>;
-      this.#host.reverseAnswered(this, pending.from, pending.rid, {
-        error: { code: typeof error.code === 'number' ? error.code : -32603, message: typeof error.message === 'string' ? error.message : 'error', ...(error.data ? { data: error.data } : {}) },
-      });
-      return;
-    }
-    this.#host.reverseAnswered(this, pending.from, pending.rid, { result: this.#decode(frame.result) });
+    this.#host.reverseAnswered(this, pending.from, pending.rid, reverseAnswerOf(frame, (value) => this.#decode(value)));
   }
 
   #onNotification(frame: RpcRequestFrame): void {
@@ -412,10 +399,9 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
     this.#closing = true;
     this.#deadlines.clear();
     for (const call of this.#inFlight.values()) call.abort(protocolError.cancelled('the connection closed'));
-    for (const pending of this.#reverse.values()) {
+    for (const pending of this.#reverse.drain()) {
       this.#host.reverseAnswered(this, pending.from, pending.rid, { error: { code: -32010, message: 'the connection closed before answering', data: { code: 'FUSION_ERR_RPC_CANCELLED' } } });
     }
-    this.#reverse.clear();
     this.#host.closed(this, code, reason);
   }
 }
