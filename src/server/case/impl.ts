@@ -4,17 +4,19 @@
  * (`new FusionCaseAPI({ hooks: { createCase: async (ctx, next) => ... } })`).
  * With an event API mounted, a change (create, update, delete, attach) and its event commit
  * in one transaction (`ctx.storage` is bound to it): a crash or a failed event write loses both.
+ * Running a change with its event (case-change.ts), the whole-list batches (full-list.ts) and
+ * the input checks (case-input.ts) live in their own files.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Knex } from 'knex';
 import { Case } from '../../concept/index.js';
 import type { Identity } from '../../concept/index.js';
 import { FusionError } from '../../helper/errors.js';
 import { FusionAPI } from '../api.js';
 import type { RouteContext } from '../route.js';
-import type { FusionHost } from '../host.js';
 import type { FusionStorage } from '../storage/storage.js';
+import type { FusionHost } from '../host.js';
+import { CaseChanges } from './case-change.js';
+import { bodyObject, isCaseClass } from './case-input.js';
 import { DEFAULT_CASE_CONFIG } from './config.js';
 import type { FusionCaseConfig } from './config.js';
 import { checkCaseHooks } from './context.js';
@@ -33,9 +35,9 @@ import type {
   RetrieveCaseContext,
   UpdateCaseContext,
 } from './context.js';
+import { FULL_LIST_BATCH, allCases } from './full-list.js';
 import { caseRouteSpecs } from './routes.js';
 import { comparePageKeys, pageOf, parsePageQuery, sendPage } from '../list-paging.js';
-import type { PageAfter } from '../list-paging.js';
 import { sendListStream } from '../list-stream.js';
 
 /** Options of FusionCaseAPI. */
@@ -55,21 +57,6 @@ function caseLockKey(guid: string): string {
   return `fusion:case:${guid}`;
 }
 
-function isCaseClass(value: unknown): value is FusionCaseClass {
-  if (typeof value !== 'function') return false;
-  const cls = value as unknown as Partial<Record<'fromJSON' | 'jsonSchema', unknown>>;
-  return typeof cls.fromJSON === 'function' && typeof cls.jsonSchema === 'function';
-}
-
-function bodyObject(body: unknown, conceptName: string): Record<string, unknown> {
-  if (typeof body === 'object' && body !== null && !Array.isArray(body)) return body as Record<string, unknown>;
-  const got = body === undefined ? 'no body' : Array.isArray(body) ? 'a list' : `${body === null ? 'null' : typeof body}`;
-  throw new FusionError('FUSION_ERR_VALIDATION', `body: expected a JSON object (a ${conceptName}), got ${got}`);
-}
-
-/** Cases read (and decoded) per query when the whole list is asked for. */
-const FULL_LIST_BATCH = 100;
-
 /** The case API: GET /api/cases, POST /api/case, GET/PUT/DELETE /api/case/:case_guid, PUT .../attach/:next_case_guid. */
 export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
   /** The API name. */
@@ -80,8 +67,7 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
   #caseClass: FusionCaseClass<C> | null = null;
   #config: FusionCaseConfig | null = null;
   #server: FusionHost | null = null;
-  /** The change's options while its transaction runs (for `super.onCaseEvent(category, case)` without them). */
-  readonly #change = new AsyncLocalStorage<CaseEventOptions>();
+  readonly #changes = new CaseChanges();
 
   constructor(options: FusionCaseAPIOptions<C> = {}) {
     super();
@@ -185,7 +171,7 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
    * An override calling `super.onCaseEvent(category, case)` without options still joins the transaction.
    */
   protected async onCaseEvent(category: CaseEventCategory, caseObj: C, options?: CaseEventOptions): Promise<void> {
-    const trx = (options ?? this.#change.getStore())?.trx;
+    const trx = (options ?? this.#changes.current())?.trx;
     await this.server.eventNotifier?.notify(category, caseObj, null, trx === undefined ? {} : { trx });
   }
 
@@ -238,31 +224,9 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
     }
   }
 
-  /**
-   * Runs a change `step` with the storage it should write with, then `onCaseEvent` about the
-   * case `subject` picks from the result (it may throw, e.g. 404). With an event API: both in
-   * one transaction. Without: the step, then onCaseEvent whose throw is only logged.
-   */
+  /** Runs a change `step`, then `onCaseEvent` about the case `subject` picks from the result (see CaseChanges.commit). */
   async #commit<R>(category: CaseEventCategory, step: (storage: FusionStorage) => Promise<R>, subject: (result: R) => C): Promise<R> {
-    const server = this.server;
-    if (server.eventNotifier === null) {
-      const result = await step(server.storage);
-      const caseObj = subject(result);
-      try {
-        await this.onCaseEvent(category, caseObj, { storage: server.storage });
-      } catch (error) {
-        server.logger.error({ err: error, category, case_guid: caseObj.guid }, 'case API: onCaseEvent failed');
-      }
-      return result;
-    }
-    return server.storage.transaction((tx) => {
-      const options: CaseEventOptions = { storage: tx, trx: tx.knex as Knex.Transaction };
-      return this.#change.run(options, async () => {
-        const result = await step(tx);
-        await this.onCaseEvent(category, subject(result), options);
-        return result;
-      });
-    });
+    return this.#changes.commit(this.server, (cat, caseObj: C, options) => this.onCaseEvent(cat, caseObj, options), category, step, subject);
   }
 
   async #enumerate(ctx: RequestContext): Promise<C[] | FastifyReply> {
@@ -273,7 +237,7 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
     const visible = (cases: C[]): C[] => (authorizer === null ? cases : cases.filter((c) => authorizer.canAccessCase(ctx.identity, c)));
     if (page === null) {
       // The whole list (edf_fusion clients): read and sent in batches, never one huge answer at once.
-      const batches = this.#allCases((after) => this.#run('enumerateCases', { ...caller, acs, page: { limit: FULL_LIST_BATCH + 1, ...(after ? { after } : {}) } }));
+      const batches = allCases((after) => this.#run('enumerateCases', { ...caller, acs, page: { limit: FULL_LIST_BATCH + 1, ...(after ? { after } : {}) } }));
       const first = await batches.next(); // a failure here still answers in the envelope
       const rest = async function* (): AsyncGenerator<C[], void, undefined> {
         for await (const batch of batches) yield visible(batch);
@@ -284,25 +248,6 @@ export class FusionCaseAPI<C extends Case = Case> extends FusionAPI {
     const fetched = await this.#run('enumerateCases', { ...caller, acs, page: { ...page, limit: page.limit + 1 } });
     const { items, next } = pageOf([...fetched].sort(comparePageKeys), page);
     return sendPage(ctx.reply, visible(items), next);
-  }
-
-  /**
-   * Every case, batch by batch, through the enumerate step asked for pages. A step that ignores
-   * the page and answers with more than asked gives the whole list, sent as it is.
-   */
-  async *#allCases(fetch: (after: PageAfter | undefined) => Promise<C[]>): AsyncGenerator<C[], void, undefined> {
-    let after: PageAfter | undefined;
-    for (;;) {
-      const fetched = [...(await fetch(after))].sort(comparePageKeys);
-      if (fetched.length > FULL_LIST_BATCH + 1) {
-        for (let i = 0; i < fetched.length; i += FULL_LIST_BATCH) yield fetched.slice(i, i + FULL_LIST_BATCH);
-        return;
-      }
-      const { items, next } = pageOf(fetched, after === undefined ? { limit: FULL_LIST_BATCH } : { limit: FULL_LIST_BATCH, after });
-      yield items;
-      if (next === null) return;
-      after = items[items.length - 1]!;
-    }
   }
 
   async #create(ctx: RequestContext): Promise<C> {

@@ -13,6 +13,8 @@
  *   and on every heartbeat, an instance also drains its rows, so a missed NOTIFY only delays.
  *
  * The registry knows nothing of WebSockets or TCP: transports register a handler per kind.
+ * Records and rows (records.ts), selectors (selector.ts), handing payloads to handlers
+ * (dispatcher.ts) and the message table (message-store.ts) live in their own files.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { FusionError } from '../../helper/errors.js';
@@ -22,50 +24,18 @@ import { listenToStorage } from '../event/notification-channel.js';
 import type { NotificationChannel, NotificationChannelOptions } from '../event/notification-channel.js';
 import type { FusionStorage } from '../storage/storage.js';
 import { CoalescedRun } from './coalesced-run.js';
+import { DeliveryDispatcher } from './dispatcher.js';
+import type { ConnectionDeliveryHandler, InstanceMessageHandler } from './dispatcher.js';
+import { storeForConnections, storeForInstance, takeMessages } from './message-store.js';
+import { KINDS, rowsOf, toRecord } from './records.js';
+import type { ConnectionKind, ConnectionRecord, ConnectionRow, LocalConnection, NewConnection } from './records.js';
+import { UUID, checkSelector, matches, whereOf } from './selector.js';
+import type { ConnectionSelector } from './selector.js';
 import { CONNECTION_MESSAGE_TABLE, CONNECTION_TABLE } from './tables.js';
 
-/** What carries a connection. */
-export type ConnectionKind = 'rpc' | 'tcp';
-
-/** A connection as the registry lists it. */
-export interface ConnectionRecord {
-  readonly id: string;
-  /** `host.instanceId` of the instance holding the socket. */
-  readonly instanceId: string;
-  readonly kind: ConnectionKind;
-  /** The client's self-declared class (`rpc.hello`'s client_type), or null. */
-  readonly clientType: string | null;
-  /** The authenticated user, or null (an unauthenticated TCP peer). */
-  readonly username: string | null;
-  readonly remoteAddress: string | null;
-  readonly openedAt: Date;
-  /** The lease: the row is swept after this unless renewed. */
-  readonly expiresAt: Date;
-}
-
-/** A connection to add. */
-export interface NewConnection {
-  readonly kind: ConnectionKind;
-  readonly clientType?: string | null;
-  readonly username?: string | null;
-  readonly remoteAddress?: string | null;
-  /** Default: a new UUID. */
-  readonly id?: string;
-}
-
-/** Which connections a delivery or a listing targets (every given field must match). */
-export interface ConnectionSelector {
-  readonly id?: string;
-  readonly username?: string;
-  readonly clientType?: string;
-  readonly kind?: ConnectionKind;
-}
-
-/** Receives, on the owning instance, a payload delivered to one of its connections. */
-export type ConnectionDeliveryHandler = (connectionId: string, payload: unknown) => void;
-
-/** Receives a payload sent to this instance with `sendToInstance`. */
-export type InstanceMessageHandler = (payload: unknown) => void;
+export type { ConnectionDeliveryHandler, InstanceMessageHandler } from './dispatcher.js';
+export type { ConnectionKind, ConnectionRecord, NewConnection } from './records.js';
+export type { ConnectionSelector } from './selector.js';
 
 /** Options of ConnectionRegistry. */
 export interface ConnectionRegistryOptions {
@@ -89,92 +59,10 @@ export interface DeliverOptions {
   readonly first?: boolean;
 }
 
-interface LocalConnection {
-  readonly kind: ConnectionKind;
-  clientType: string | null;
-  username: string | null;
-}
-
-interface ConnectionRow {
-  id: string;
-  instance_id: string;
-  kind: ConnectionKind;
-  client_type: string | null;
-  username: string | null;
-  remote_address: string | null;
-  opened_at: Date | string;
-  expires_at: Date | string;
-}
-
-interface MessageRow {
-  seq: string;
-  connection_id: string | null;
-  topic: string;
-  payload: string;
-}
-
-const KINDS: readonly ConnectionKind[] = ['rpc', 'tcp'];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function rowsOf<T>(result: unknown): T[] {
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
-}
-
-function toDate(value: Date | string): Date {
-  return value instanceof Date ? value : new Date(value);
-}
-
-function toRecord(row: ConnectionRow): ConnectionRecord {
-  return {
-    id: row.id,
-    instanceId: row.instance_id,
-    kind: row.kind,
-    clientType: row.client_type,
-    username: row.username,
-    remoteAddress: row.remote_address,
-    openedAt: toDate(row.opened_at),
-    expiresAt: toDate(row.expires_at),
-  };
-}
-
 /** The NOTIFY channel of a storage's registry: per schema, so deployments sharing a database stay apart. */
 export function connectionChannelName(schema: string | undefined): string {
   if (!schema) return 'fusion_connection';
   return `fusion_connection_${createHash('sha256').update(schema).digest('hex').slice(0, 16)}`;
-}
-
-function matches(local: LocalConnection, id: string, selector: ConnectionSelector): boolean {
-  return (
-    (selector.id === undefined || selector.id === id) &&
-    (selector.username === undefined || selector.username === local.username) &&
-    (selector.clientType === undefined || selector.clientType === local.clientType) &&
-    (selector.kind === undefined || selector.kind === local.kind)
-  );
-}
-
-function checkSelector(selector: ConnectionSelector): void {
-  if (typeof selector !== 'object' || selector === null) throw new TypeError('ConnectionRegistry: a selector must be an object');
-  if (selector.kind !== undefined && !KINDS.includes(selector.kind)) throw new TypeError(`ConnectionRegistry: unknown kind ${JSON.stringify(selector.kind)}`);
-  if (selector.id === undefined && selector.username === undefined && selector.clientType === undefined && selector.kind === undefined) {
-    throw new TypeError('ConnectionRegistry: an empty selector would target every connection; name at least one field');
-  }
-  if (selector.id !== undefined && !UUID.test(selector.id)) throw new TypeError(`ConnectionRegistry: a connection id is a UUID, got ${JSON.stringify(selector.id)}`);
-}
-
-/** SQL conditions (and bindings) of a selector on the connection table. */
-function whereOf(selector: ConnectionSelector): { sql: string; bindings: string[] } {
-  const parts: string[] = [];
-  const bindings: string[] = [];
-  const add = (column: string, value: string | undefined): void => {
-    if (value === undefined) return;
-    parts.push(`${column} = ?`);
-    bindings.push(value);
-  };
-  add('id', selector.id);
-  add('username', selector.username);
-  add('client_type', selector.clientType);
-  add('kind', selector.kind);
-  return { sql: parts.join(' AND '), bindings };
 }
 
 /** The live connections of every instance on one storage, and delivery to them (see the file comment). */
@@ -190,8 +78,7 @@ export class ConnectionRegistry {
   readonly #listenOptions: NotificationChannelOptions;
   readonly #onExpired: ((records: ConnectionRecord[]) => void) | undefined;
   readonly #local = new Map<string, LocalConnection>();
-  readonly #handlers = new Map<ConnectionKind, ConnectionDeliveryHandler>();
-  readonly #instanceHandlers = new Map<string, InstanceMessageHandler>();
+  readonly #dispatcher: DeliveryDispatcher;
   #listener: NotificationChannel | null = null;
   #stop: AbortController | null = null;
   #loop: Promise<void> | null = null;
@@ -216,6 +103,7 @@ export class ConnectionRegistry {
     this.#listenOptions = options.listen ?? {};
     this.#onExpired = options.onExpired;
     this.channel = connectionChannelName(options.storage.schema);
+    this.#dispatcher = new DeliveryDispatcher(options.logger, this.#local);
   }
 
   /** Lease length in seconds. */
@@ -266,8 +154,7 @@ export class ConnectionRegistry {
     await listener?.close();
     await this.#drainer.stop();
     this.#local.clear();
-    this.#handlers.clear();
-    this.#instanceHandlers.clear();
+    this.#dispatcher.clear();
     if (!this.#started) return;
     try {
       await this.#storage.knex.raw(`DELETE FROM ${CONNECTION_TABLE} WHERE instance_id = ?`, [this.instanceId]);
@@ -279,19 +166,12 @@ export class ConnectionRegistry {
 
   /** Installs the function that delivers payloads to this instance's connections of `kind`; returns its remover. */
   handle(kind: ConnectionKind, handler: ConnectionDeliveryHandler): () => void {
-    if (!KINDS.includes(kind)) throw new TypeError(`ConnectionRegistry.handle: unknown kind ${JSON.stringify(kind)}`);
-    this.#handlers.set(kind, handler);
-    return () => {
-      if (this.#handlers.get(kind) === handler) this.#handlers.delete(kind);
-    };
+    return this.#dispatcher.handle(kind, handler);
   }
 
   /** Installs the receiver of `sendToInstance(…, topic, …)` payloads; returns its remover. */
   handleInstance(topic: string, handler: InstanceMessageHandler): () => void {
-    this.#instanceHandlers.set(topic, handler);
-    return () => {
-      if (this.#instanceHandlers.get(topic) === handler) this.#instanceHandlers.delete(topic);
-    };
+    return this.#dispatcher.handleInstance(topic, handler);
   }
 
   /** Records a connection of this instance; returns its id. */
@@ -362,7 +242,7 @@ export class ConnectionRegistry {
       this.#deliverLocal(localIds[0]!, text);
       return [localIds[0]!];
     }
-    const remote = await this.#storeRemote(selector, text, options.first === true);
+    const remote = await storeForConnections(this.#storage, this.channel, this.instanceId, selector, text, options.first === true);
     for (const id of localIds) this.#deliverLocal(id, text);
     return [...localIds, ...remote];
   }
@@ -373,13 +253,10 @@ export class ConnectionRegistry {
     const text = JSON.stringify(payload);
     if (text === undefined) throw new TypeError('ConnectionRegistry.sendToInstance: payload must be JSON data');
     if (instanceId === this.instanceId) {
-      this.#dispatch({ seq: '0', connection_id: null, topic, payload: text });
+      this.#dispatcher.dispatch({ seq: '0', connection_id: null, topic, payload: text });
       return;
     }
-    await this.#storage.knex.transaction(async (trx) => {
-      await trx.raw(`INSERT INTO ${CONNECTION_MESSAGE_TABLE} (instance_id, connection_id, topic, payload) VALUES (?, NULL, ?, ?)`, [instanceId, topic, text]);
-      await trx.raw('SELECT pg_notify(?, ?)', [this.channel, instanceId]);
-    });
+    await storeForInstance(this.#storage, this.channel, instanceId, topic, text);
   }
 
   /** Renews this instance's leases (re-inserting rows swept meanwhile), sweeps expired rows, drains. */
@@ -418,62 +295,13 @@ export class ConnectionRegistry {
     return rowsOf<ConnectionRow>(result).map(toRecord);
   }
 
-  /** Stores one payload row per matching connection of other instances and notifies their instances. */
-  async #storeRemote(selector: ConnectionSelector, text: string, first: boolean): Promise<string[]> {
-    const where = whereOf(selector);
-    return this.#storage.knex.transaction(async (trx) => {
-      const result = await trx.raw(
-        `INSERT INTO ${CONNECTION_MESSAGE_TABLE} (instance_id, connection_id, topic, payload)
-         SELECT instance_id, id, kind, ? FROM ${CONNECTION_TABLE}
-          WHERE instance_id <> ? AND expires_at > now() ${where.sql ? `AND ${where.sql}` : ''}
-          ${first ? 'ORDER BY opened_at DESC LIMIT 1' : ''}
-         RETURNING instance_id, connection_id::text AS connection_id`,
-        [text, this.instanceId, ...where.bindings],
-      );
-      const rows = rowsOf<{ instance_id: string; connection_id: string }>(result);
-      for (const instance of new Set(rows.map((row) => row.instance_id))) await trx.raw('SELECT pg_notify(?, ?)', [this.channel, instance]);
-      return rows.map((row) => row.connection_id);
-    });
-  }
-
   #deliverLocal(connectionId: string, text: string): void {
-    this.#dispatch({ seq: '0', connection_id: connectionId, topic: '', payload: text });
-  }
-
-  #dispatch(row: MessageRow): void {
-    let payload: unknown;
-    try {
-      payload = JSON.parse(row.payload);
-    } catch (error) {
-      this.#logger.error({ err: error, seq: row.seq }, 'connection registry: a stored payload is not JSON; dropped');
-      return;
-    }
-    try {
-      if (row.connection_id === null) {
-        const handler = this.#instanceHandlers.get(row.topic);
-        if (handler === undefined) this.#logger.warn({ topic: row.topic }, 'connection registry: no handler for an instance message; dropped');
-        else handler(payload);
-        return;
-      }
-      const local = this.#local.get(row.connection_id);
-      if (local === undefined) return; // closed meanwhile
-      const handler = this.#handlers.get(local.kind);
-      if (handler === undefined) this.#logger.warn({ kind: local.kind }, 'connection registry: no handler for this kind; payload dropped');
-      else handler(row.connection_id, payload);
-    } catch (error) {
-      this.#logger.error({ err: error }, 'connection registry: a delivery handler threw');
-    }
+    this.#dispatcher.dispatch({ seq: '0', connection_id: connectionId, topic: '', payload: text });
   }
 
   /** Runs #drain unless it runs already (then it runs once more after). */
   async #drain(): Promise<void> {
-    const result = await this.#storage.knex.raw(
-      `DELETE FROM ${CONNECTION_MESSAGE_TABLE} WHERE instance_id = ?
-       RETURNING seq::text AS seq, connection_id::text AS connection_id, topic, payload`,
-      [this.instanceId],
-    );
-    const rows = rowsOf<MessageRow>(result).sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1));
-    for (const row of rows) this.#dispatch(row);
+    for (const row of await takeMessages(this.#storage, this.instanceId)) this.#dispatcher.dispatch(row);
   }
 
   #assertStarted(): void {

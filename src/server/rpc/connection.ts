@@ -2,42 +2,37 @@
  * One RPC WebSocket: reads frames (a bad one is answered with an error frame, never a close),
  * runs calls with their limits (rate, in flight, timeout, cancel), streams, sends reverse
  * requests and routes their answers, and writes frames through `beforeSend` with a bound on
- * what the peer has not read (1013 past it).
+ * what the peer has not read (1013 past it). The writing (frame-writer.ts), the rate limit
+ * (token-bucket.ts), streaming a handler's outcome (handler-outcome.ts), the codecs
+ * (frame-codec.ts), the built-ins' params (builtin-params.ts) and the reverse requests in flight
+ * (pending-reverse.ts) live in their own files.
  */
 import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import type { Attributes, Span } from '@opentelemetry/api';
 import type { FastifyRequest } from 'fastify';
-import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import type { Identity } from '../../concept/index.js';
-import { fusionSerializer } from '../../concept/index.js';
 import { DeadlineSweep } from '../../helper/deadline-sweep.js';
 import { FusionError } from '../../helper/errors.js';
 import type { FusionLogger } from '../../helper/logging.js';
 import { extractTraceContext, recordSpanError, traceCarrierOf, withSpan } from '../../helper/telemetry.js';
 import type { TraceCarrier } from '../../helper/telemetry.js';
+import { readChannelParams, readHelloParams } from './builtin-params.js';
 import { CallState } from './call-state.js';
 import type { ChannelSubscriber, JoinResult } from './channels.js';
 import type { FusionRpcConfig } from './config.js';
 import type { RpcCodecName, RpcConnectionInfo } from './define.js';
+import { decodeValue, encodeValue } from './frame-codec.js';
+import { FrameWriter } from './frame-writer.js';
+import { isAsyncIterable, isThenable, settleOutcome } from './handler-outcome.js';
+import type { RpcFrame, RpcHooks } from './hooks.js';
 import type { RegisteredMethod } from './methods.js';
+import { PendingReverseRequests, reverseAnswerOf } from './pending-reverse.js';
 import { CLOSE_CODES, RPC_PROTOCOL, classifyFrame, idOf, protocolError, toRpcError } from './protocol.js';
 import type { RpcErrorObject, RpcRequestFrame, RpcResponseFrame } from './protocol.js';
+import { TokenBucket } from './token-bucket.js';
 
-/** A frame as hooks see it (a parsed JSON-RPC object). */
-export type RpcFrame = Record<string, unknown>;
-
-/** Hooks around connections and frames (each optional). */
-export interface RpcHooks {
-  /** After the upgrade, before the first frame is read. */
-  onConnect?(connection: RpcConnectionInfo): void | Promise<void>;
-  /** After the socket closed (code and reason as received or sent). */
-  onDisconnect?(connection: RpcConnectionInfo, code: number, reason: string): void | Promise<void>;
-  /** Each parsed incoming frame: return it (or a replacement) to go on, null to drop it; a throw answers with that error. */
-  afterReceive?(connection: RpcConnectionInfo, frame: RpcFrame): RpcFrame | null | Promise<RpcFrame | null>;
-  /** Each outgoing frame: return it (or a replacement) to send, null to refuse it. Synchronous. */
-  beforeSend?(connection: RpcConnectionInfo, frame: RpcFrame): RpcFrame | null;
-}
+export type { RpcFrame, RpcHooks } from './hooks.js';
 
 /** What a connection asks of the API that owns it. */
 export interface RpcConnectionHost {
@@ -62,11 +57,6 @@ export interface RpcConnectionHost {
   closed(connection: RpcConnection, code: number, reason: string): void;
 }
 
-interface PendingReverse {
-  rid: string;
-  from: string;
-}
-
 /** One WebSocket peer (see the file comment). */
 export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
   readonly id: string;
@@ -85,21 +75,13 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
   readonly #host: RpcConnectionHost;
   readonly #inFlight = new Map<number | string | symbol, CallState>();
   readonly #deadlines = new DeadlineSweep<CallState>();
-  readonly #reverse = new Map<string, PendingReverse>();
+  readonly #reverse = new PendingReverseRequests();
+  readonly #writer: FrameWriter;
+  readonly #bucket: TokenBucket;
   #helloed = false;
-  #tokens: number;
-  #refilled = Date.now();
-  #reverseSeq = 0;
   #closing = false;
   #drained: (() => void) | null = null;
   #ready: Promise<unknown> | null = null;
-  /** The TCP socket under the WebSocket (ws keeps it in `_socket`): corked while a tick's frames are written. */
-  readonly #raw: Duplex | undefined;
-  #corked = false;
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    this.#raw?.uncork();
-  };
 
   constructor(options: { id: string; socket: WebSocket; request: FastifyRequest; identity: Identity; host: RpcConnectionHost }) {
     this.id = options.id;
@@ -109,8 +91,9 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
     this.identity = options.identity;
     this.remoteAddress = options.request.ip;
     this.#host = options.host;
-    this.#raw = (options.socket as unknown as { _socket?: Duplex })._socket;
-    this.#tokens = options.host.config.rate;
+    this.#writer = new FrameWriter(options.socket, options.host, this, (code, reason) => this.close(code, reason));
+    const host = options.host;
+    this.#bucket = new TokenBucket(() => host.config.rate);
     const socket = options.socket;
     socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
     socket.on('pong', () => {
@@ -160,10 +143,9 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
 
   /** Sends reverse request `rid` (from instance `from`) to the client, with the trace context of the caller when it had one. */
   reverseRequest(from: string, rid: string, method: string, params: unknown, trace: TraceCarrier | null = null): void {
-    const id = `r${++this.#reverseSeq}`;
-    this.#reverse.set(id, { rid, from });
+    const id = this.#reverse.open(rid, from);
     if (!this.#send({ jsonrpc: '2.0', id, method, params: this.#encode(params), ...(trace === null ? null : traceCarrierOf(trace)) })) {
-      this.#reverse.delete(id);
+      this.#reverse.cancel(id);
       this.#host.reverseAnswered(this, from, rid, { error: { code: -32603, message: 'the request could not be sent', data: { code: 'FUSION_ERR_CONNECTION' } } });
     }
   }
@@ -244,20 +226,12 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
   }
 
   #onResponse(frame: RpcResponseFrame): void {
-    const pending = typeof frame.id === 'string' ? this.#reverse.get(frame.id) : undefined;
+    const pending = this.#reverse.take(frame);
     if (pending === undefined) {
       this.#error(null, protocolError.invalid(`no request of the server has id ${JSON.stringify(frame.id)}`));
       return;
     }
-    this.#reverse.delete(frame.id as string);
-    if (frame.error !== undefined) {
-      const error = frame.error as Partial<RpcErrorObject>;
-      this.#host.reverseAnswered(this, pending.from, pending.rid, {
-        error: { code: typeof error.code === 'number' ? error.code : -32603, message: typeof error.message === 'string' ? error.message : 'error', ...(error.data ? { data: error.data } : {}) },
-      });
-      return;
-    }
-    this.#host.reverseAnswered(this, pending.from, pending.rid, { result: this.#decode(frame.result) });
+    this.#host.reverseAnswered(this, pending.from, pending.rid, reverseAnswerOf(frame, (value) => this.#decode(value)));
   }
 
   #onNotification(frame: RpcRequestFrame): void {
@@ -278,7 +252,7 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
       this.#error(id, protocolError.invalid('send rpc.hello first (rpc.require_hello is on)'));
       return;
     }
-    if (!this.#take()) {
+    if (!this.#bucket.take()) {
       this.#error(id, protocolError.rate(`rate limited: at most ${this.#host.config.rate} calls per second on one connection`));
       return;
     }
@@ -365,43 +339,26 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
   }
 
   /** Awaits a handler's outcome; an async iterable is streamed as `rpc.item` notifications, its return value answers. */
-  async #settle(outcome: unknown, id: number | string | null | undefined, call: CallState): Promise<unknown> {
-    // A synchronous handler's value needs no race (nor a promise).
-    const value = isThenable(outcome) ? await call.race(outcome) : outcome;
-    if (!isAsyncIterable(value)) return value;
-    const iterator = value as AsyncGenerator<unknown, unknown, unknown>;
-    let items = 0;
-    try {
-      for (;;) {
-        const step = await call.race(iterator.next());
-        if (step.done) return step.value;
-        if (this.#socket.readyState !== this.#socket.OPEN) throw protocolError.cancelled('the connection closed');
-        if (id !== undefined) this.#notify('rpc.item', { id, value: this.#encode(step.value) ?? null });
-        // A generator that never awaits would hold the event loop: let I/O (and the peer's frames) in.
-        if (++items % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
-      }
-    } finally {
-      if (call.aborted) void iterator.return?.(undefined)?.catch(() => undefined);
-    }
+  #settle(outcome: unknown, id: number | string | null | undefined, call: CallState): Promise<unknown> {
+    const isOpen = (): boolean => this.#socket.readyState === this.#socket.OPEN;
+    return settleOutcome(outcome, call, isOpen, (value) => {
+      if (id !== undefined) this.#notify('rpc.item', { id, value: this.#encode(value) ?? null });
+    });
   }
 
   #hello(params: unknown, id: number | string | null | undefined): void {
-    const p = (params ?? {}) as Record<string, unknown>;
-    if (p.protocol !== undefined && p.protocol !== RPC_PROTOCOL) {
-      this.close(CLOSE_CODES.badProtocol, `unsupported protocol ${JSON.stringify(p.protocol)}: this server speaks ${RPC_PROTOCOL}`);
+    const hello = readHelloParams(params);
+    if ('close' in hello) {
+      this.close(CLOSE_CODES.badProtocol, hello.close);
       return;
     }
-    if (p.client_type !== undefined && (typeof p.client_type !== 'string' || p.client_type.length === 0 || p.client_type.length > 100)) {
-      this.#error(id, protocolError.params('client_type: expected a string of 1 to 100 characters'));
-      return;
-    }
-    if (p.codec !== undefined && p.codec !== 'json' && p.codec !== 'superjson') {
-      this.#error(id, protocolError.params(`codec: expected "json" or "superjson", got ${JSON.stringify(p.codec)}`));
+    if ('error' in hello) {
+      this.#error(id, hello.error);
       return;
     }
     this.#helloed = true;
-    this.clientType = (p.client_type as string | undefined) ?? this.clientType;
-    this.codec = (p.codec as RpcCodecName | undefined) ?? this.codec;
+    this.clientType = hello.clientType ?? this.clientType;
+    this.codec = hello.codec ?? this.codec;
     this.#host.classified(this);
     if (id !== undefined) {
       this.#send({ jsonrpc: '2.0', id, result: { connection: this.id, identity: this.identity.toJSON(), protocol: RPC_PROTOCOL, codec: this.codec, client_type: this.clientType } });
@@ -410,37 +367,18 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
 
   /** Answers built-in channel requests (they count as calls but are not user methods). */
   async channelRequest(method: 'rpc.join' | 'rpc.leave' | 'rpc.presence', params: unknown): Promise<unknown> {
-    const p = (params ?? {}) as Record<string, unknown>;
-    if (typeof p.channel !== 'string' || p.channel.length === 0 || p.channel.length > 200) throw protocolError.params('channel: expected a string of 1 to 200 characters');
-    if (method === 'rpc.join') {
-      const since = p.since;
-      if (since !== undefined && since !== null && !(typeof since === 'number' && Number.isSafeInteger(since) && since >= 0)) {
-        throw protocolError.params('since: expected a message id (an integer >= 0)');
-      }
-      return this.#host.join(this, p.channel, typeof since === 'number' ? since : null);
-    }
-    if (method === 'rpc.leave') return { left: await this.#host.leave(this, p.channel) };
-    return { members: await this.#host.presence(this, p.channel) };
-  }
-
-  #take(): boolean {
-    const now = Date.now();
-    const rate = this.#host.config.rate;
-    this.#tokens = Math.min(rate, this.#tokens + ((now - this.#refilled) / 1000) * rate);
-    this.#refilled = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
+    const { channel, since } = readChannelParams(method, params);
+    if (method === 'rpc.join') return this.#host.join(this, channel, since);
+    if (method === 'rpc.leave') return { left: await this.#host.leave(this, channel) };
+    return { members: await this.#host.presence(this, channel) };
   }
 
   #encode(value: unknown): unknown {
-    if (this.codec !== 'superjson' || value === undefined) return value;
-    return fusionSerializer.serialize(value);
+    return encodeValue(this.codec, value);
   }
 
   #decode(value: unknown): unknown {
-    if (this.codec !== 'superjson' || typeof value !== 'object' || value === null || !('json' in value)) return value;
-    return fusionSerializer.deserialize(value as Parameters<typeof fusionSerializer.deserialize>[0]);
+    return decodeValue(this.codec, value);
   }
 
   #notify(method: string, params: Record<string, unknown>, trace: TraceCarrier | null = null): void {
@@ -454,59 +392,16 @@ export class RpcConnection implements RpcConnectionInfo, ChannelSubscriber {
 
   /** Writes a frame; false when refused or when the socket is gone. Closes with 1013 when the peer does not read. */
   #send(frame: RpcFrame): boolean {
-    const socket = this.#socket;
-    if (socket.readyState !== socket.OPEN) return false;
-    let out: RpcFrame | null = frame;
-    const hook = this.#host.hooks.beforeSend;
-    if (hook !== undefined) {
-      try {
-        out = hook(this, frame);
-      } catch (error) {
-        this.#host.logger.error({ err: error, connection: this.id }, 'rpc: beforeSend threw; frame dropped');
-        out = null;
-      }
-    }
-    if (out === null) return false;
-    let text: string;
-    try {
-      text = JSON.stringify(out);
-    } catch (error) {
-      this.#host.logger.error({ err: error, connection: this.id }, 'rpc: a frame is not serializable');
-      if ('id' in frame && ('result' in frame || 'error' in frame)) text = JSON.stringify({ jsonrpc: '2.0', id: frame.id, error: toRpcError(error) });
-      else return false;
-    }
-    if (socket.bufferedAmount + text.length > this.#host.config.maxBufferedBytes) {
-      this.#host.logger.warn({ connection: this.id, buffered: socket.bufferedAmount }, 'rpc: the peer does not read; closing with 1013');
-      this.close(CLOSE_CODES.tryAgainLater, 'too slow: the client does not read its frames');
-      socket.terminate();
-      return false;
-    }
-    // Frames written in one tick (answers to a batch of calls) leave in one write.
-    if (!this.#corked && this.#raw !== undefined) {
-      this.#corked = true;
-      this.#raw.cork();
-      setImmediate(this.#uncork);
-    }
-    socket.send(text);
-    return true;
+    return this.#writer.send(frame);
   }
 
   #onClose(code: number, reason: string): void {
     this.#closing = true;
     this.#deadlines.clear();
     for (const call of this.#inFlight.values()) call.abort(protocolError.cancelled('the connection closed'));
-    for (const pending of this.#reverse.values()) {
+    for (const pending of this.#reverse.drain()) {
       this.#host.reverseAnswered(this, pending.from, pending.rid, { error: { code: -32010, message: 'the connection closed before answering', data: { code: 'FUSION_ERR_RPC_CANCELLED' } } });
     }
-    this.#reverse.clear();
     this.#host.closed(this, code, reason);
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
-}
-
-function isAsyncIterable(value: unknown): value is AsyncGenerator<unknown, unknown, unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as AsyncIterator<unknown>).next === 'function' && Symbol.asyncIterator in value;
 }
